@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`. Both build what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+DATA_DIR ?= ../shared/data
+VENV := .venv
+
+.PHONY: setup run test test-unit system-packages clean
+
+setup: $(VENV)/.installed .kafka/libs/.fetched system-packages
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+# Apache Kafka and its runtime jars, from Maven Central (see scripts/kafka/pom.xml).
+.kafka/libs/.fetched: scripts/kafka/pom.xml
+	mvn -q -B -f scripts/kafka/pom.xml dependency:copy-dependencies \
+	    -DoutputDirectory=$(CURDIR)/.kafka/libs -DincludeScope=runtime
+	touch $@
+
+system-packages:
+	@scripts/system_packages.sh
+
+run: setup
+	MARKET_DATA_DIR=$(DATA_DIR) scripts/with_services.sh $(VENV)/bin/tft-forecast up
+
+test: setup
+	MARKET_DATA_DIR=$(DATA_DIR) scripts/with_services.sh $(VENV)/bin/pytest -q -p no:cacheprovider
+
+# Fast tests that need no services.
+test-unit: $(VENV)/.installed
+	$(VENV)/bin/pytest -q -m "not integration"
+
+clean:
+	scripts/services.sh down
+	rm -rf .run

@@ -1,0 +1,1 @@
+"""One feature pipeline for batch (training, backtests) and streaming (a window of bars)."""

@@ -1,0 +1,27 @@
+"""The random walk with rolling volatility: the honest baseline every model must beat.
+
+log P(t+h) - log P(t) ~ N(0, sigma^2 h), sigma the standard deviation of the last
+`vol_window` daily log returns. It stays available as the `baseline` model.
+"""
+import numpy as np
+
+from features.window import BarWindow
+from inference.distribution import Distribution, gaussian
+from schemas import HORIZONS
+
+
+class RandomWalkForecaster:
+    version = "baseline-rw-1"
+
+    def __init__(self, vol_window: int = 63):
+        self.vol_window = vol_window
+        self.min_history = vol_window + 1
+
+    def predict(self, windows: list[BarWindow]) -> list[Distribution]:
+        horizons = np.asarray(HORIZONS, dtype=np.float64)
+        out = []
+        for w in windows:
+            returns = np.diff(np.log(w.close[-self.min_history:]))
+            sigma = returns.std(ddof=1) * np.sqrt(horizons)
+            out.append(gaussian(HORIZONS, np.zeros_like(horizons), sigma))
+        return out

@@ -1,0 +1,13 @@
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InferenceConfig:
+    model: str = "default"  # "baseline", "default" (the committed artifact) or a path
+    max_batch: int = 64  # requests scored in one forward pass
+    max_wait_ms: float = 5.0  # a batch closes after this long even if not full
+    baseline_vol_window: int = 63  # trading days of returns behind the random walk's sigma
+    risk_short_window: int = 21
+    risk_long_window: int = 252
+    risk_vol_ratio_alert: float = 1.5  # short/long realized vol above this emits a risk event
+    device: str = "cpu"

@@ -1,0 +1,42 @@
+"""Forecast results as the wire contract has them: prices, quantiles, intervals."""
+from datetime import date
+
+import numpy as np
+
+from inference.distribution import QUANTILES, Distribution
+from inference.risk import RiskAssessment
+from schemas import ErrorInfo, ForecastRequest, ForecastResult, HorizonForecast, RegimeInfo
+
+
+def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_close: float,
+              model_version: str, dist: Distribution, risk: RiskAssessment | None,
+              regime: RegimeInfo | None, latency_ms: float) -> ForecastResult:
+    dist = dist.select(request.forecast_horizons)
+    levels = sorted(request.confidence_intervals)
+    tails = np.concatenate([[(1 - c) / 2 for c in levels], [(1 + c) / 2 for c in levels]])
+    bounds = last_close * np.exp(dist.at(tails))  # (H, 2L): all lower tails, then all upper
+    quantiles = last_close * np.exp(dist.quantiles)  # (H, Q)
+    forecasts = []
+    for i, h in enumerate(dist.horizons):
+        forecasts.append(HorizonForecast(
+            horizon=h,
+            point=float(last_close * np.exp(dist.point[i])),
+            quantiles={str(q): float(v) for q, v in zip(QUANTILES, quantiles[i])},
+            intervals={str(c): (float(bounds[i, j]), float(bounds[i, len(levels) + j]))
+                       for j, c in enumerate(levels)},
+            volatility=float(dist.volatility[i]),
+            prob_up=float(dist.prob_up[i]),
+        ))
+    return ForecastResult(
+        request_id=request_id, symbol=request.symbol, as_of=as_of, model_version=model_version,
+        status="ok", forecasts=forecasts, regime=regime, latency_ms=latency_ms,
+        risk=None if risk is None else {"vol_ratio": risk.vol_ratio, "interval_scale": risk.scale,
+                                        "var_95": risk.var_95},
+    )
+
+
+def error_result(*, request: ForecastRequest, request_id: str, model_version: str, code: str,
+                 message: str, as_of: date | None = None, latency_ms: float = 0.0) -> ForecastResult:
+    return ForecastResult(request_id=request_id, symbol=request.symbol, as_of=as_of,
+                          model_version=model_version, status="error", latency_ms=latency_ms,
+                          error=ErrorInfo(code=code, message=message))

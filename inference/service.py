@@ -1,0 +1,66 @@
+"""Requests in, results out: the one path that Kafka and HTTP requests both take."""
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from features.window import BarWindow
+from inference.batcher import MicroBatcher
+from inference.config import InferenceConfig
+from inference.distribution import Distribution
+from inference.models import Forecaster
+from inference.results import error_result, ok_result
+from inference.risk import assess
+from schemas import ForecastRequest, ForecastResult, RiskEvent
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: ForecastResult
+    risk_events: tuple[RiskEvent, ...] = ()
+
+
+class ForecastService:
+    def __init__(self, forecaster: Forecaster, config: InferenceConfig,
+                 on_batch: Callable[[int, float], None] | None = None):
+        self.forecaster = forecaster
+        self.config = config
+        self.batcher: MicroBatcher[BarWindow, Distribution] = MicroBatcher(
+            forecaster.predict, config.max_batch, config.max_wait_ms / 1000, on_batch)
+
+    @property
+    def model_version(self) -> str:
+        return self.forecaster.version
+
+    async def forecast(self, request: ForecastRequest, request_id: str, window: BarWindow | None,
+                       received: float | None = None) -> Outcome:
+        """`received` is the perf_counter() time the request arrived, for the latency figure."""
+        received = time.perf_counter() if received is None else received
+
+        def elapsed_ms() -> float:
+            return (time.perf_counter() - received) * 1000
+
+        common = dict(request=request, request_id=request_id, model_version=self.model_version)
+        if window is None or len(window) == 0:
+            return Outcome(error_result(**common, code="unknown_symbol", latency_ms=elapsed_ms(),
+                                        message=f"no bars have been received for {request.symbol}"))
+        if len(window) < self.forecaster.min_history:
+            return Outcome(error_result(
+                **common, code="insufficient_history", as_of=window.last_date, latency_ms=elapsed_ms(),
+                message=f"{request.symbol} has {len(window)} bars; the model needs "
+                        f"{self.forecaster.min_history}"))
+        dist = await self.batcher.submit(window)
+        risk = assess(window, dist, self.config) if request.risk_adjustment else None
+        if risk is not None:
+            dist = dist.widened(risk.scale)
+        result = ok_result(**common, as_of=window.last_date, last_close=float(window.close[-1]),
+                           dist=dist, risk=risk, regime=None,
+                           latency_ms=elapsed_ms())
+        events = ()
+        if risk is not None and risk.alert:
+            events = (RiskEvent(
+                request_id=request_id, symbol=request.symbol, as_of=window.last_date,
+                kind="vol_spike", value=risk.vol_ratio, threshold=self.config.risk_vol_ratio_alert,
+                message=f"{self.config.risk_short_window}-day realized volatility is "
+                        f"{risk.vol_ratio:.2f}x its {self.config.risk_long_window}-day level; "
+                        f"intervals widened {risk.scale:.2f}x"),)
+        return Outcome(result, events)

@@ -1,0 +1,1 @@
+"""PostgreSQL (asyncpg, plain SQL) and Redis: what outlives a forecast."""

@@ -1,0 +1,20 @@
+import asyncpg
+
+from persistence.queries import queries
+from schemas import ForecastRequest, ForecastResult, encode
+
+_SQL = queries("prediction_audit")
+
+
+def row(request: ForecastRequest, result: ForecastResult, source: str) -> tuple:
+    return (result.request_id, request.user_id, request.symbol, source, encode(request).decode(),
+            result.status, result.error.code if result.error else None, result.model_version,
+            result.disclaimer)
+
+
+class PredictionAuditRepository:
+    def __init__(self, conn: asyncpg.Connection):
+        self.conn = conn
+
+    async def insert_many(self, *, rows: list[tuple]) -> None:
+        await self.conn.executemany(_SQL["insert_many"], rows)

@@ -1,0 +1,26 @@
+"""Every event and HTTP body as a typed, versioned schema, encoded with orjson.
+
+This package imports nothing of the project: it is the contract between the
+service and the systems that talk to it.
+"""
+from schemas.codec import decode, encode
+from schemas.errors import SchemaError
+from schemas.events import (
+    HORIZONS,
+    SCHEMA_VERSION,
+    Bar,
+    DeadLetter,
+    ErrorInfo,
+    ForecastRequest,
+    ForecastResult,
+    HorizonForecast,
+    RegimeEvent,
+    RegimeInfo,
+    RiskEvent,
+)
+
+__all__ = [
+    "HORIZONS", "SCHEMA_VERSION", "Bar", "DeadLetter", "ErrorInfo", "ForecastRequest",
+    "ForecastResult", "HorizonForecast", "RegimeEvent", "RegimeInfo", "RiskEvent",
+    "SchemaError", "decode", "encode",
+]

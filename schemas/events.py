@@ -1,0 +1,154 @@
+"""Topic values and HTTP bodies. Field names are the wire contract in the README."""
+import math
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+HORIZONS = (1, 5, 10, 21)  # trading days; the model's output heads are trained for these
+DISCLAIMER = (
+    "Forecasts are statistical estimates for research and risk management, not "
+    "investment advice. Past performance does not guarantee future results."
+)
+
+_SYMBOL = re.compile(r"^[A-Z0-9^][A-Z0-9.\-_=^]{0,15}$")
+
+
+def _symbol(value: object) -> object:
+    if isinstance(value, str):
+        value = value.strip().upper()
+        if not _SYMBOL.match(value):
+            raise ValueError("symbol must be 1-16 characters of A-Z, 0-9, '.', '-', '_', '=', '^'")
+    return value
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Symbol = Annotated[str, BeforeValidator(_symbol)]
+Price = Annotated[float, Field(gt=0), AfterValidator(_finite)]
+Version = Annotated[int, Field(ge=1, le=SCHEMA_VERSION)]
+
+
+class Event(BaseModel):
+    # Unknown fields are rejected so that a typo in a producer surfaces at once.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    schema_version: Version = SCHEMA_VERSION
+
+
+class Bar(Event):
+    """One OHLCV bar on `market.ticks`; cross-asset series (VIX, fed funds) use the same shape."""
+
+    symbol: Symbol
+    ts: date | datetime
+    open: Price
+    high: Price
+    low: Price
+    close: Price
+    volume: Annotated[float, Field(ge=0), AfterValidator(_finite)] = 0.0
+
+    @model_validator(mode="after")
+    def _range(self) -> "Bar":
+        # Real feeds carry bars whose open or close sits outside [low, high] (see the
+        # data README); only an inverted range is impossible.
+        if self.low > self.high:
+            raise ValueError(f"low {self.low} is above high {self.high}")
+        return self
+
+    @property
+    def day(self) -> date:
+        return self.ts.date() if isinstance(self.ts, datetime) else self.ts
+
+
+class ForecastRequest(Event):
+    request_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    user_id: Annotated[str, Field(min_length=1, max_length=128)] = "anonymous"
+    symbol: Symbol
+    forecast_horizons: Annotated[list[int], Field(min_length=1, max_length=len(HORIZONS))] = list(HORIZONS)
+    include_options_greeks: bool = False
+    risk_adjustment: bool = True
+    confidence_intervals: Annotated[list[float], Field(min_length=1, max_length=5)] = [0.68, 0.95]
+
+    @model_validator(mode="after")
+    def _check(self) -> "ForecastRequest":
+        unknown = sorted(set(self.forecast_horizons) - set(HORIZONS))
+        if unknown:
+            raise ValueError(f"unknown horizon(s) {unknown}; supported: {list(HORIZONS)}")
+        if len(set(self.forecast_horizons)) != len(self.forecast_horizons):
+            raise ValueError("forecast_horizons has duplicates")
+        bad = [c for c in self.confidence_intervals if not 0.0 < c < 1.0]
+        if bad:
+            raise ValueError(f"confidence_intervals must lie strictly between 0 and 1, got {bad}")
+        return self
+
+
+class RegimeInfo(BaseModel):
+    name: Literal["Bull", "Bear", "Sideways", "Crisis"]
+    confidence: float
+    probabilities: dict[str, float] | None = None
+
+
+class HorizonForecast(BaseModel):
+    horizon: int
+    point: float
+    quantiles: dict[str, float]
+    intervals: dict[str, tuple[float, float]]
+    volatility: float  # standard deviation of the log return to this horizon
+    prob_up: float
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+
+
+class ForecastResult(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    request_id: str
+    symbol: str
+    as_of: date | None = None
+    model_version: str
+    status: Literal["ok", "error"]
+    forecasts: list[HorizonForecast] = []
+    regime: RegimeInfo | None = None
+    risk: dict[str, float] | None = None
+    latency_ms: float = 0.0
+    disclaimer: str = DISCLAIMER
+    error: ErrorInfo | None = None
+
+
+class DeadLetter(BaseModel):
+    """What `<topic>.dlq` carries: the original bytes and why they were refused."""
+
+    schema_version: int = SCHEMA_VERSION
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: str  # the original bytes, decoded as UTF-8 with invalid bytes escaped
+    reason: str
+    failed_at: datetime
+
+
+class RegimeEvent(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    symbol: str
+    as_of: date
+    regime: RegimeInfo
+    previous: str | None = None
+
+
+class RiskEvent(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    request_id: str
+    symbol: str
+    as_of: date
+    kind: str
+    value: float
+    threshold: float
+    message: str

@@ -1,0 +1,24 @@
+"""The Faust application. Topics, tables and agents register on it by explicit import."""
+import faust
+
+from stream.settings import load_settings
+
+settings = load_settings()
+_s = settings.stream
+
+app = faust.App(
+    _s.app_id,
+    broker=[f"kafka://{hp.strip()}" for hp in _s.bootstrap_servers.split(",")],
+    store="rocksdb://",  # faust-streaming opens it with rocksdict
+    datadir=str(_s.state_dir),
+    web_host=_s.web_host,
+    web_port=_s.web_port,
+    web_bind=_s.web_host,
+    topic_partitions=_s.partitions,
+    topic_replication_factor=_s.replication_factor,
+    # Values stay bytes: each agent decodes against its schema so bad input reaches the DLQ.
+    key_serializer="raw",
+    value_serializer="raw",
+    consumer_auto_offset_reset="earliest",
+    producer_acks=-1,
+)

@@ -1,0 +1,19 @@
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    bootstrap_servers: str = "127.0.0.1:9092"
+    app_id: str = "tft-forecast"
+    # Prepended to every topic name: lets tests and tenants share a cluster without clashing.
+    topic_prefix: str = ""
+    partitions: int = 4
+    replication_factor: int = 1
+    state_dir: Path = Path(".run/faust")
+    web_host: str = "127.0.0.1"
+    web_port: int = 8007
+    # Bars kept per symbol: the longest feature lookback (252 days) plus the encoder length.
+    window_bars: int = 400
+    lag_interval_s: float = 5.0
+    data_dir: Path = Path("../shared/data")

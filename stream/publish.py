@@ -1,0 +1,70 @@
+"""Publishing real bars and single requests from the command line."""
+import asyncio
+import time
+import uuid
+
+import orjson
+import pandas as pd
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from tqdm import tqdm
+
+from schemas import Bar, ForecastRequest, encode
+
+
+def bars_from_panel(panel: pd.DataFrame) -> list[Bar]:
+    """Panel rows as bars in time order, symbols interleaved as a live feed has them."""
+    rows = panel.sort_values(["date", "symbol"], kind="stable")
+    return [Bar(symbol=s, ts=d.date(), open=o, high=h, low=lo, close=c, volume=float(v))
+            for d, s, o, h, lo, c, v in rows[["date", "symbol", "open", "high", "low", "close",
+                                               "volume"]].itertuples(index=False)]
+
+
+async def publish_bars(bootstrap: str, topic: str, bars: list[Bar], rate: float,
+                       progress: bool = True) -> int:
+    """Send `bars` keyed by symbol; `rate` bars per second, 0 for as fast as the broker takes."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        futures = []
+        for i, bar in enumerate(tqdm(bars, unit="bar", disable=not progress, desc=topic)):
+            futures.append(await producer.send(topic, encode(bar), key=bar.symbol.encode()))
+            if rate > 0:
+                ahead = (i + 1) / rate - (time.perf_counter() - started)
+                if ahead > 0:
+                    await asyncio.sleep(ahead)
+        await asyncio.gather(*futures)
+        return len(futures)
+    finally:
+        await producer.stop()
+
+
+async def request_forecast(bootstrap: str, requests_topic: str, results_topic: str,
+                           request: ForecastRequest, timeout_s: float) -> dict:
+    """Send one request and wait for its result on the results topic."""
+    request_id = request.request_id or str(uuid.uuid4())
+    request = request.model_copy(update={"request_id": request_id})
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await consumer.start()
+    await producer.start()
+    try:
+        # Fix our position at the end before the request can possibly be answered.
+        partitions = await producer.partitions_for(results_topic)
+        consumer.assign([TopicPartition(results_topic, p) for p in partitions])
+        await consumer.seek_to_end()
+        for tp in consumer.assignment():
+            await consumer.position(tp)
+        await producer.send_and_wait(requests_topic, encode(request), key=request.symbol.encode())
+        deadline = time.monotonic() + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            batch = await consumer.getmany(timeout_ms=int(min(left, 1.0) * 1000))
+            for messages in batch.values():
+                for m in messages:
+                    result = orjson.loads(m.value)
+                    if result.get("request_id") == request_id:
+                        return result
+        raise TimeoutError(f"no result for {request_id} within {timeout_s} s")
+    finally:
+        await producer.stop()
+        await consumer.stop()

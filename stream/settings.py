@@ -1,0 +1,69 @@
+"""The one place that reads the environment. Names are listed in the README."""
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from inference.config import InferenceConfig
+from persistence.config import PersistenceConfig
+from stream.config import StreamConfig
+
+
+@dataclass(frozen=True)
+class Settings:
+    stream: StreamConfig
+    inference: InferenceConfig
+    persistence: PersistenceConfig
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _rate_limits(text: str) -> dict[str, int]:
+    try:
+        return {tier.strip(): int(n) for tier, n in (item.split(":") for item in text.split(","))}
+    except ValueError:
+        raise SettingsError(f"RATE_LIMITS must look like 'free:60,pro:600', got {text!r}") from None
+
+
+def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
+    s, i, p = StreamConfig(), InferenceConfig(), PersistenceConfig()
+
+    def get(name, default, cast=str):
+        raw = env.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return cast(raw)
+        except ValueError:
+            raise SettingsError(f"{name}={raw!r} is not a valid {cast.__name__}") from None
+
+    stream = StreamConfig(
+        bootstrap_servers=get("KAFKA_BOOTSTRAP_SERVERS", s.bootstrap_servers),
+        app_id=get("TFT_APP_ID", s.app_id),
+        topic_prefix=get("KAFKA_TOPIC_PREFIX", s.topic_prefix),
+        partitions=get("KAFKA_PARTITIONS", s.partitions, int),
+        replication_factor=get("KAFKA_REPLICATION_FACTOR", s.replication_factor, int),
+        state_dir=get("TFT_STATE_DIR", s.state_dir, Path),
+        web_host=get("TFT_WEB_HOST", s.web_host),
+        web_port=get("TFT_WEB_PORT", s.web_port, int),
+        window_bars=get("TFT_WINDOW_BARS", s.window_bars, int),
+        lag_interval_s=get("TFT_LAG_INTERVAL_S", s.lag_interval_s, float),
+        data_dir=get("MARKET_DATA_DIR", s.data_dir, Path),
+    )
+    inference = InferenceConfig(
+        model=get("TFT_MODEL", i.model),
+        max_batch=get("TFT_MAX_BATCH", i.max_batch, int),
+        max_wait_ms=get("TFT_MAX_WAIT_MS", i.max_wait_ms, float),
+        device=get("TFT_DEVICE", i.device),
+    )
+    persistence = PersistenceConfig(
+        database_url=get("DATABASE_URL", p.database_url),
+        redis_host=get("REDIS_HOST", p.redis_host),
+        redis_port=get("REDIS_PORT", p.redis_port, int),
+        cache_ttl_s=get("FORECAST_CACHE_TTL_S", p.cache_ttl_s, int),
+        rate_limits=get("RATE_LIMITS", p.rate_limits, _rate_limits),
+        default_tier=get("RATE_LIMIT_DEFAULT_TIER", p.default_tier),
+    )
+    return Settings(stream, inference, persistence)

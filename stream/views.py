@@ -1,0 +1,74 @@
+"""HTTP API on the worker's web server (port 8007): the Kafka flow, over HTTP."""
+import time
+import uuid
+
+import orjson
+from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from features.window import BarWindow
+from schemas import ForecastRequest, SchemaError, decode, encode
+from stream.app import app, settings
+from stream.runtime import get_runtime
+from stream.tables import symbol_to_bars
+
+JSON = "application/json"
+
+
+def _json(view: View, body: dict, status: int = 200) -> Response:
+    return view.bytes(orjson.dumps(body), content_type=JSON, status=status)
+
+
+@app.page("/forecast/generate")
+class GenerateForecast(View):
+    async def post(self, request: Request) -> Response:
+        received = time.perf_counter()
+        try:
+            body = decode(ForecastRequest, await request.read())
+        except SchemaError as e:
+            return _json(self, {"error": {"code": "invalid_request", "message": str(e)}}, 422)
+        raw = symbol_to_bars.get(body.symbol.encode())
+        window = BarWindow.from_bytes(raw) if raw else None
+        runtime = await get_runtime(settings)
+        outcome = await runtime.serve(body, body.request_id or str(uuid.uuid4()), window, "http",
+                                      received)
+        result = outcome.result
+        status = 200 if result.status == "ok" else {
+            "unknown_symbol": 404, "rate_limited": 429}.get(result.error.code, 422)
+        return self.bytes(encode(result), content_type=JSON, status=status)
+
+
+@app.page("/health")
+class Health(View):
+    async def get(self, request: Request) -> Response:
+        checks = {}
+        try:
+            runtime = await get_runtime(settings)
+            async with runtime.pool.acquire() as conn:
+                checks["postgres"] = await conn.fetchval("SELECT 1") == 1
+            checks["redis"] = bool(await runtime.redis.ping())
+        except Exception as e:  # health reports every failure rather than raising it
+            checks["error"] = f"{type(e).__name__}: {e}"
+        checks["kafka"] = bool(app.consumer.assignment())
+        ok = all(v is True for k, v in checks.items() if k != "error") and "error" not in checks
+        return _json(self, {"status": "ok" if ok else "degraded", "checks": checks}, 200 if ok else 503)
+
+
+@app.page("/model/status")
+class ModelStatus(View):
+    async def get(self, request: Request) -> Response:
+        runtime = await get_runtime(settings)
+        forecaster = runtime.service.forecaster
+        return _json(self, {
+            "model_version": forecaster.version,
+            "min_history": forecaster.min_history,
+            "max_batch": settings.inference.max_batch,
+            "max_wait_ms": settings.inference.max_wait_ms,
+            "window_bars": settings.stream.window_bars,
+        })
+
+
+@app.page("/metrics")
+class Metrics(View):
+    async def get(self, request: Request) -> Response:
+        return self.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
