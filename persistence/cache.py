@@ -1,9 +1,10 @@
 """Redis: the forecast cache and per-user rate limits.
 
-A forecast depends only on the model, the symbol's bars up to `as_of` and the request's
-options, so a result computed once for that key can be served again until new bars
-arrive (the key changes with `as_of`).
+A forecast depends only on the model, the symbol's window of bars and the request's
+options, so a result computed once for that key can be served again until the window
+changes: a new bar or a corrected one changes the window's digest, and so the key.
 """
+import hashlib
 import time
 
 import orjson
@@ -12,10 +13,11 @@ import redis.asyncio as redis
 from schemas import ForecastRequest, ForecastResult
 
 
-def cache_key(model_version: str, request: ForecastRequest, as_of: str) -> str:
+def cache_key(model_version: str, request: ForecastRequest, window: bytes) -> str:
     options = orjson.dumps([sorted(request.forecast_horizons), sorted(request.confidence_intervals),
-                            request.risk_adjustment]).decode()
-    return f"tft:forecast:{model_version}:{request.symbol}:{as_of}:{options}"
+                            request.risk_adjustment])
+    digest = hashlib.blake2b(window + options, digest_size=16).hexdigest()
+    return f"tft:forecast:{model_version}:{request.symbol}:{digest}"
 
 
 class ForecastCache:

@@ -10,6 +10,7 @@ class PersistenceConfig:
     sink_flush_interval_s: float = 1.0  # ... or this often, whichever comes first
     redis_host: str = "127.0.0.1"
     redis_port: int = 6379
+    redis_db: int = 0
     cache_ttl_s: int = 3600
     # requests per minute by tier; 0 means unlimited. Users map to tiers in Redis.
     rate_limits: dict[str, int] = field(default_factory=lambda: {"free": 60, "pro": 600, "internal": 0})

@@ -43,7 +43,7 @@ class Runtime:
             applied = await migrate(conn)
         if applied:
             log.info("applied migrations %s", applied)
-        client = redis.Redis(host=p.redis_host, port=p.redis_port)
+        client = redis.Redis(host=p.redis_host, port=p.redis_port, db=p.redis_db)
         await client.ping()
         return cls(settings=settings,
                    service=ForecastService(forecaster, settings.inference, metrics.observe_batch),
@@ -63,7 +63,8 @@ class Runtime:
         if not allowed:
             outcome = Outcome(error_result(
                 request=request, request_id=request_id, model_version=self.service.model_version,
-                code="rate_limited", message=f"user {request.user_id} is over {limit} requests/min"))
+                code="rate_limited", message=f"user {request.user_id} is over {limit} requests/min",
+                latency_ms=(time.perf_counter() - received) * 1000))
         else:
             outcome = await self._forecast(request, request_id, window, received)
         last_close = float(window.close[-1]) if window is not None and len(window) else None
@@ -76,7 +77,7 @@ class Runtime:
     async def _forecast(self, request, request_id, window, received) -> Outcome:
         key = None
         if window is not None and len(window):
-            key = cache_key(self.service.model_version, request, window.last_date.isoformat())
+            key = cache_key(self.service.model_version, request, window.to_bytes())
             cached = await self.cache.get(key)
             if cached is not None:
                 metrics.cache_hits.inc()

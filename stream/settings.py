@@ -62,6 +62,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         database_url=get("DATABASE_URL", p.database_url),
         redis_host=get("REDIS_HOST", p.redis_host),
         redis_port=get("REDIS_PORT", p.redis_port, int),
+        redis_db=get("REDIS_DB", p.redis_db, int),
         cache_ttl_s=get("FORECAST_CACHE_TTL_S", p.cache_ttl_s, int),
         rate_limits=get("RATE_LIMITS", p.rate_limits, _rate_limits),
         default_tier=get("RATE_LIMIT_DEFAULT_TIER", p.default_tier),

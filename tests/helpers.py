@@ -1,0 +1,17 @@
+"""Small builders shared by tests: bars and windows from real panel rows."""
+import pandas as pd
+
+from features.window import BarWindow, append_bar
+from schemas import Bar
+
+
+def bar(symbol="SPY", ts="2023-12-29", o=100.0, h=101.0, lo=99.0, c=100.5, v=1e6) -> Bar:
+    return Bar(symbol=symbol, ts=pd.Timestamp(ts).date(), open=o, high=h, low=lo, close=c, volume=v)
+
+
+def window_of(panel: pd.DataFrame, symbol: str, end: str, n: int) -> BarWindow:
+    rows = panel[(panel["symbol"] == symbol) & (panel["date"] <= end)].tail(n)
+    w = None
+    for r in rows.itertuples(index=False):
+        w = append_bar(w, bar(symbol, r.date, r.open, r.high, r.low, r.close, r.volume), n)
+    return w

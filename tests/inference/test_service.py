@@ -1,0 +1,67 @@
+import asyncio
+
+import numpy as np
+import pytest
+
+from inference.baseline import RandomWalkForecaster
+from inference.config import InferenceConfig
+from inference.service import ForecastService
+from schemas import ForecastRequest
+from tests.helpers import window_of
+
+
+@pytest.fixture
+def service():
+    return ForecastService(RandomWalkForecaster(63), InferenceConfig(max_wait_ms=1))
+
+
+def request(**kw):
+    return ForecastRequest(symbol=kw.pop("symbol", "SPY"), **kw)
+
+
+async def test_ok_result_follows_the_contract(service, panel):
+    w = window_of(panel, "SPY", "2023-12-29", 300)
+    req = request(forecast_horizons=[21, 1], confidence_intervals=[0.95, 0.5, 0.68])
+    out = await service.forecast(req, "r1", w)
+    res = out.result
+    assert res.status == "ok" and res.as_of.isoformat() == "2023-12-29"
+    assert res.model_version == "baseline-rw-1" and res.disclaimer
+    assert [f.horizon for f in res.forecasts] == [21, 1]
+    for f in res.forecasts:
+        q = [f.quantiles[k] for k in ("0.1", "0.25", "0.5", "0.75", "0.9")]
+        assert q == sorted(q) and f.point > 0
+        (l50, h50), (l68, h68), (l95, h95) = (f.intervals[k] for k in ("0.5", "0.68", "0.95"))
+        assert l95 < l68 < l50 <= f.quantiles["0.5"] <= h50 < h68 < h95
+        assert 0 <= f.prob_up <= 1
+
+
+async def test_unknown_symbol_and_short_history_are_error_results(service, panel):
+    res = (await service.forecast(request(symbol="ZZZ"), "r2", None)).result
+    assert res.status == "error" and res.error.code == "unknown_symbol"
+    short = window_of(panel, "SPY", "2023-12-29", 10)
+    res = (await service.forecast(request(), "r3", short)).result
+    assert res.error.code == "insufficient_history" and "10 bars" in res.error.message
+
+
+async def test_a_volatility_spike_widens_intervals_and_raises_a_risk_event(service, panel):
+    calm = window_of(panel, "SPY", "2020-02-19", 300)  # the top before the covid crash
+    spike = window_of(panel, "SPY", "2020-03-16", 300)
+    plain = (await service.forecast(request(risk_adjustment=False), "a", spike)).result
+    adjusted = await service.forecast(request(), "b", spike)
+    assert adjusted.risk_events and adjusted.risk_events[0].kind == "vol_spike"
+    f_plain, f_adj = plain.forecasts[0], adjusted.result.forecasts[0]
+    width = lambda f: f.intervals["0.95"][1] - f.intervals["0.95"][0]
+    assert width(f_adj) > width(f_plain)
+    assert (await service.forecast(request(), "c", calm)).risk_events == ()
+
+
+async def test_concurrent_requests_are_scored_in_one_batch(panel):
+    sizes = []
+    svc = ForecastService(RandomWalkForecaster(63), InferenceConfig(max_wait_ms=20),
+                          on_batch=lambda n, s: sizes.append(n))
+    windows = [window_of(panel, s, "2023-06-30", 100) for s in ("SPY", "AAPL", "TLT", "XLF")]
+    outs = await asyncio.gather(*(svc.forecast(request(symbol=w.symbol), w.symbol, w)
+                                  for w in windows))
+    assert sizes == [4]
+    assert [o.result.symbol for o in outs] == ["SPY", "AAPL", "TLT", "XLF"]
+    assert len({np.round(o.result.forecasts[0].volatility, 8) for o in outs}) == 4
