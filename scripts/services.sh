@@ -54,7 +54,7 @@ kafka_down() {
   rm -rf "$RUN/kafka"
 }
 
-pg_up() {
+postgres_up() {
   listening "$PG_PORT" && { echo "services: postgres already on $PG_PORT"; return; }
   local bin data="$RUN/pgdata"; bin=$(pg_bin)
   [ -n "$bin" ] || { echo "services: PostgreSQL not installed, run make setup" >&2; exit 1; }
@@ -70,7 +70,7 @@ pg_up() {
   echo postgres >> "$STARTED"; echo "services: postgres started on $PG_PORT"
 }
 
-pg_down() { as_postgres "$(pg_bin)/pg_ctl" -D "$RUN/pgdata" -m fast -w stop >/dev/null || true; }
+postgres_down() { as_postgres "$(pg_bin)/pg_ctl" -D "$RUN/pgdata" -m fast -w stop >/dev/null || true; }
 
 redis_up() {
   listening "$REDIS_PORT" && { echo "services: redis already on $REDIS_PORT"; return; }
@@ -85,7 +85,7 @@ redis_up() {
 redis_down() { [ -f "$RUN/redis.pid" ] && kill "$(cat "$RUN/redis.pid")" 2>/dev/null || true; rm -f "$RUN/redis.pid"; }
 
 case "${1:-}" in
-  up) pg_up; redis_up; kafka_up ;;
+  up) postgres_up; redis_up; kafka_up ;;
   down)
     [ -f "$STARTED" ] || exit 0
     for s in $(tac "$STARTED"); do "${s}_down"; echo "services: $s stopped"; done
