@@ -1,0 +1,97 @@
+"""Cross-asset context: volatility indices, options sentiment, rates, the market and
+the symbol's sector, aligned to the symbol's dates with no look-ahead.
+
+A context value at day t is the series' last value on or before t, and none at all if
+that value is more than MAX_STALE_DAYS old (a feed that stopped must not look fresh).
+The fed funds rate for day t is published the next morning, so it enters one session late.
+"""
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features import rolling
+from features.window import BarWindow
+
+MAX_STALE_DAYS = 10
+MARKET = "SPY"
+MACRO = ("TLT", "GLD", "UUP")
+SECTORS = ("XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY")
+VOLATILITY = ("VIX", "VIX9D", "VIX3M", "VVIX", "SKEW")
+SENTIMENT = ("PCR_TOTAL", "PCR_EQUITY", "DFF")
+CONTEXT_SYMBOLS = (MARKET, *MACRO, *SECTORS, *VOLATILITY, *SENTIMENT)
+
+# Stocks of the panel by GICS sector ETF; those without one in the panel (communication
+# services) are measured against the market.
+SECTOR_OF = {
+    **dict.fromkeys(("AAPL", "MSFT", "NVDA", "IBM", "CSCO", "ORCL", "GOOGL", "META"), "XLK"),
+    **dict.fromkeys(("JPM", "BAC", "C", "GS", "WFC"), "XLF"),
+    **dict.fromkeys(("XOM", "CVX"), "XLE"),
+    **dict.fromkeys(("JNJ", "PFE", "MRK", "UNH"), "XLV"),
+    **dict.fromkeys(("PG", "KO", "PEP", "WMT"), "XLP"),
+    **dict.fromkeys(("AMZN", "TSLA", "HD", "MCD", "DIS"), "XLY"),
+    **dict.fromkeys(("GE", "BA", "CAT"), "XLI"),
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    series: Mapping[str, tuple[np.ndarray, np.ndarray]]  # name -> (days D, close), ascending
+
+    @classmethod
+    def from_bars(cls, bars: pd.DataFrame) -> "Context":
+        """From long bars (date, symbol, close, ...) holding any of CONTEXT_SYMBOLS."""
+        series = {}
+        for sym, g in bars[bars["symbol"].isin(CONTEXT_SYMBOLS)].groupby("symbol"):
+            g = g.sort_values("date")
+            series[sym] = (g["date"].values.astype("datetime64[D]"), g["close"].values.astype(float))
+        return cls(series)
+
+    @classmethod
+    def from_windows(cls, windows: Mapping[str, BarWindow]) -> "Context":
+        return cls({s: (w.dates, w.close) for s, w in windows.items() if s in CONTEXT_SYMBOLS})
+
+    def until(self, day: np.datetime64) -> "Context":
+        """The context as it stood at the close of `day`."""
+        return Context({s: (d[d <= day], v[d <= day]) for s, (d, v) in self.series.items()})
+
+    def aligned(self, name: str, days: np.ndarray) -> np.ndarray:
+        """(T,) the series' value as known at each of `days`; NaN where unknown or stale."""
+        if name not in self.series or len(self.series[name][0]) == 0:
+            return np.full(len(days), np.nan)
+        d, v = self.series[name]
+        i = np.searchsorted(d, days, side="right") - 1
+        out = v[np.maximum(i, 0)].astype(float)
+        stale = (i < 0) | ((days - d[np.maximum(i, 0)]).astype(int) > MAX_STALE_DAYS)
+        out[stale] = np.nan
+        return out
+
+
+def compute(w: BarWindow, ctx: Context) -> dict[str, np.ndarray]:
+    days = w.dates
+    get = lambda name: ctx.aligned(name, days)
+    vix, vix9d, vix3m = get("VIX"), get("VIX9D"), get("VIX3M")
+    dff = rolling.lag(get("DFF"), 1)
+    r = np.diff(np.log(w.close), prepend=np.nan)
+    market = get(MARKET)
+    rm = np.diff(np.log(market), prepend=np.nan)
+    ret21 = lambda x: np.log(x) - rolling.lag(np.log(x), 21)
+    benchmark = get(SECTOR_OF.get(w.symbol, MARKET))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "vix_level": vix / 100,
+            "vix_change_5": np.log(vix) - rolling.lag(np.log(vix), 5),
+            "vix_term_9d": vix9d / vix,
+            "vix_term_3m": vix / vix3m,
+            "vvix": get("VVIX") / 100,
+            "skew": get("SKEW") / 100 - 1,
+            "pcr_total": get("PCR_TOTAL"),
+            "pcr_equity": get("PCR_EQUITY"),
+            "fed_funds": dff / 100,
+            "fed_funds_change_63": (dff - rolling.lag(dff, 63)) / 100,
+            "corr_spy_63": rolling.corr(r, rm, 63),
+            "beta_spy_63": rolling.beta(r, rm, 63),
+            "sector_rel_21": ret21(w.close) - ret21(benchmark),
+            **{f"{m.lower()}_ret_21": ret21(get(m)) for m in MACRO},
+        }
