@@ -5,6 +5,7 @@ A context value at day t is the series' last value on or before t, and none at a
 that value is more than MAX_STALE_DAYS old (a feed that stopped must not look fresh).
 The fed funds rate for day t is published the next morning, so it enters one session late.
 """
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -51,6 +52,16 @@ class Context:
     @classmethod
     def from_windows(cls, windows: Mapping[str, BarWindow]) -> "Context":
         return cls({s: (w.dates, w.close) for s, w in windows.items() if s in CONTEXT_SYMBOLS})
+
+    def fingerprint(self) -> bytes:
+        """Changes whenever any value of any series does: part of a forecast's cache key."""
+        h = hashlib.blake2b(digest_size=16)
+        for name in sorted(self.series):
+            d, v = self.series[name]
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(d).tobytes())
+            h.update(np.ascontiguousarray(v).tobytes())
+        return h.digest()
 
     def until(self, day: np.datetime64) -> "Context":
         """The context as it stood at the close of `day`."""

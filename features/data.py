@@ -35,7 +35,7 @@ def load_panel(data_dir: Path | str, symbols: list[str] | None = None,
     df = pd.read_csv(find(data_dir, "us_daily_ohlcv_adjusted_"), parse_dates=["date"])
     # VIX comes from CBOE's own file (load_context); the panel's copy is a Yahoo pull.
     df = df[df["symbol"] != "VIX"]
-    return _select(df, symbols, start, end)
+    return select(df, symbols, start, end)
 
 
 def load_context(data_dir: Path | str) -> pd.DataFrame:
@@ -71,7 +71,9 @@ def load(data_dir: Path | str) -> MarketData:
     return MarketData(panel=load_panel(data_dir), context=load_context(data_dir))
 
 
-def _select(df, symbols, start, end) -> pd.DataFrame:
+def select(df: pd.DataFrame, symbols: list[str] | None = None, start: str | None = None,
+           end: str | None = None) -> pd.DataFrame:
+    """Rows of a long frame for some symbols and dates, sorted by symbol then date."""
     if symbols:
         unknown = sorted(set(symbols) - set(df["symbol"].unique()))
         if unknown:

@@ -5,6 +5,7 @@ log P(t+h) - log P(t) ~ N(0, sigma^2 h), sigma the standard deviation of the las
 """
 import numpy as np
 
+from features.cross_asset import Context
 from features.window import BarWindow
 from inference.distribution import Distribution, gaussian
 from schemas import HORIZONS
@@ -17,10 +18,10 @@ class RandomWalkForecaster:
         self.vol_window = vol_window
         self.min_history = vol_window + 1
 
-    def predict(self, windows: list[BarWindow]) -> list[Distribution]:
+    def predict(self, items: list[tuple[BarWindow, Context]]) -> list[Distribution]:
         horizons = np.asarray(HORIZONS, dtype=np.float64)
         out = []
-        for w in windows:
+        for w, _ in items:
             returns = np.diff(np.log(w.close[-self.min_history:]))
             sigma = returns.std(ddof=1) * np.sqrt(horizons)
             out.append(gaussian(HORIZONS, np.zeros_like(horizons), sigma))

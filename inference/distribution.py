@@ -1,13 +1,14 @@
 """A forecast distribution over log returns, and the prices and intervals read from it.
 
-Every model reports the same few quantiles. Other levels (the confidence intervals a
-request asks for) are read by interpolating the quantiles linearly in normal-score
-space, which is exact for a Gaussian and extrapolates the outer slope for the tails.
+Every model reports the same few quantiles; other levels (the confidence intervals a
+request asks for) are read off them by tft.quantiles.quantile_at.
 """
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import norm
+
+from tft.quantiles import quantile_at
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 _Z = norm.ppf(QUANTILES)
@@ -27,8 +28,7 @@ class Distribution:
 
     def at(self, levels: np.ndarray) -> np.ndarray:
         """(H, L) log-return quantiles at arbitrary levels in (0, 1)."""
-        z = norm.ppf(np.asarray(levels, dtype=np.float64))
-        return np.stack([_interp_extrapolate(z, _Z, q) for q in self.quantiles])
+        return quantile_at(levels, QUANTILES, self.quantiles)
 
     def select(self, horizons: list[int]) -> "Distribution":
         idx = [self.horizons.index(h) for h in horizons]
@@ -40,14 +40,6 @@ class Distribution:
         mid = self.quantiles[:, [QUANTILES.index(0.5)]]
         return Distribution(self.horizons, mid + (self.quantiles - mid) * scale, self.point,
                             self.volatility * scale, self.prob_up)
-
-
-def _interp_extrapolate(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
-    y = np.interp(x, xp, fp)
-    lo_slope = (fp[1] - fp[0]) / (xp[1] - xp[0])
-    hi_slope = (fp[-1] - fp[-2]) / (xp[-1] - xp[-2])
-    y = np.where(x < xp[0], fp[0] + (x - xp[0]) * lo_slope, y)
-    return np.where(x > xp[-1], fp[-1] + (x - xp[-1]) * hi_slope, y)
 
 
 def gaussian(horizons: tuple[int, ...], mu: np.ndarray, sigma: np.ndarray) -> Distribution:

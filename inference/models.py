@@ -1,25 +1,64 @@
 """Which forecaster serves: every model answers the same `predict` on windows of bars."""
+from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
+from features.cross_asset import Context
 from features.window import BarWindow
 from inference.baseline import RandomWalkForecaster
 from inference.config import InferenceConfig
 from inference.distribution import Distribution
+
+DEFAULT_ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "default.pt"
+
+Item = tuple[BarWindow, Context]  # a symbol's window and the cross-asset context beside it
 
 
 class Forecaster(Protocol):
     version: str
     min_history: int  # bars a window needs before the model can score it
 
-    def predict(self, windows: list[BarWindow]) -> list[Distribution]:
-        """One distribution per window, in order; called once per micro-batch."""
+    def predict(self, items: list[Item]) -> list[Distribution]:
+        """One distribution per item, in order; called once per micro-batch."""
 
 
 class ModelNotFound(LookupError):
     pass
 
 
+def resolve_artifact(model: str) -> Path:
+    """'default' is the artifact `make run` serves; anything else is a path."""
+    path = DEFAULT_ARTIFACT if model == "default" else Path(model)
+    if not path.is_file():
+        raise ModelNotFound(f"no model artifact at {path}; train one with `tft-forecast train` "
+                            f"or serve TFT_MODEL=baseline")
+    return path
+
+
+class TFTForecaster:
+    """A trained Temporal Fusion Transformer behind the forecaster interface."""
+
+    def __init__(self, path: Path, device: str = "cpu"):
+        from tft.artifact import load  # torch loads only when a TFT serves
+        self.artifact = load(path, device)
+        self.version = self.artifact.version
+        self.min_history = self.artifact.spec.min_history
+
+    def predict(self, items: list[Item]) -> list[Distribution]:
+        from tft.data import make_inputs, series_from_window
+        from tft.predict import predict
+        series = [series_from_window(w, ctx) for w, ctx in items]
+        idx = np.array([[i, len(s.dates) - 1] for i, s in enumerate(series)], dtype=np.int64)
+        inputs, scales = make_inputs(series, idx, self.artifact.spec, self.artifact.scaler)
+        fc = predict(self.artifact.model, inputs, scales)
+        horizons = self.artifact.spec.horizons
+        return [Distribution(horizons, fc.quantiles[i].astype(np.float64), fc.point[i].astype(np.float64),
+                             fc.vol[i].astype(np.float64), fc.prob_up[i].astype(np.float64))
+                for i in range(len(items))]
+
+
 def load_forecaster(config: InferenceConfig) -> Forecaster:
-    if config.model in ("baseline", "default"):
+    if config.model == "baseline":
         return RandomWalkForecaster(config.baseline_vol_window)
-    raise ModelNotFound(f"unknown model {config.model!r}; known: baseline, default")
+    return TFTForecaster(resolve_artifact(config.model), config.device)

@@ -3,6 +3,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from features.cross_asset import Context
 from features.window import BarWindow
 from inference.batcher import MicroBatcher
 from inference.config import InferenceConfig
@@ -24,7 +25,7 @@ class ForecastService:
                  on_batch: Callable[[int, float], None] | None = None):
         self.forecaster = forecaster
         self.config = config
-        self.batcher: MicroBatcher[BarWindow, Distribution] = MicroBatcher(
+        self.batcher: MicroBatcher[tuple[BarWindow, Context], Distribution] = MicroBatcher(
             forecaster.predict, config.max_batch, config.max_wait_ms / 1000, on_batch)
 
     @property
@@ -32,7 +33,7 @@ class ForecastService:
         return self.forecaster.version
 
     async def forecast(self, request: ForecastRequest, request_id: str, window: BarWindow | None,
-                       received: float | None = None) -> Outcome:
+                       context: Context, received: float | None = None) -> Outcome:
         """`received` is the perf_counter() time the request arrived, for the latency figure."""
         received = time.perf_counter() if received is None else received
 
@@ -48,7 +49,7 @@ class ForecastService:
                 **common, code="insufficient_history", as_of=window.last_date, latency_ms=elapsed_ms(),
                 message=f"{request.symbol} has {len(window)} bars; the model needs "
                         f"{self.forecaster.min_history}"))
-        dist = await self.batcher.submit(window)
+        dist = await self.batcher.submit((window, context))
         risk = assess(window, dist, self.config) if request.risk_adjustment else None
         if risk is not None:
             dist = dist.widened(risk.scale)

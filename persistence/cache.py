@@ -1,8 +1,9 @@
 """Redis: the forecast cache and per-user rate limits.
 
-A forecast depends only on the model, the symbol's window of bars and the request's
-options, so a result computed once for that key can be served again until the window
-changes: a new bar or a corrected one changes the window's digest, and so the key.
+A forecast depends only on the model, the symbol's window of bars, the cross-asset
+context and the request's options, so a result computed once for that key can be
+served again until an input changes: a new bar or a corrected one changes the digest
+of the inputs, and so the key.
 """
 import hashlib
 import time
@@ -13,10 +14,11 @@ import redis.asyncio as redis
 from schemas import ForecastRequest, ForecastResult
 
 
-def cache_key(model_version: str, request: ForecastRequest, window: bytes) -> str:
+def cache_key(model_version: str, request: ForecastRequest, inputs: bytes) -> str:
+    """`inputs`: the bytes the forecast was computed from (the window and its context)."""
     options = orjson.dumps([sorted(request.forecast_horizons), sorted(request.confidence_intervals),
                             request.risk_adjustment])
-    digest = hashlib.blake2b(window + options, digest_size=16).hexdigest()
+    digest = hashlib.blake2b(inputs + options, digest_size=16).hexdigest()
     return f"tft:forecast:{model_version}:{request.symbol}:{digest}"
 
 

@@ -47,10 +47,9 @@ def up(data_dir: Path = typer.Option(None, help="market data folder; default $MA
 
 def seed(data_dir: Path, bars_per_symbol: int) -> int:
     """Publish the newest `bars_per_symbol` bars of every symbol so forecasts can be served at once."""
-    from features.data import load_panel
+    from features.data import load
     from stream.publish import bars_from_panel, publish_bars
-    panel = load_panel(data_dir)
-    latest = panel.groupby("symbol", group_keys=False).tail(bars_per_symbol)
+    latest = load(data_dir).all_bars().groupby("symbol", group_keys=False).tail(bars_per_symbol)
     typer.echo(f"seeding {len(latest)} bars of {latest['symbol'].nunique()} symbols "
                f"up to {latest['date'].max().date()}")
     s = load_settings().stream
@@ -64,10 +63,10 @@ def replay(data_dir: Path = typer.Option(..., help="market data folder"),
            start: str = typer.Option(..., help="first date, YYYY-MM-DD"),
            end: str = typer.Option(None, help="last date, YYYY-MM-DD"),
            rate: float = typer.Option(0.0, help="bars per second; 0 = as fast as possible")) -> None:
-    """Publish real daily bars from the data folder to market.ticks, in time order."""
-    from features.data import load_panel
+    """Publish real daily bars (traded symbols or context series such as VIX) to market.ticks."""
+    from features.data import load, select
     from stream.publish import bars_from_panel, publish_bars
-    bars = bars_from_panel(load_panel(data_dir, symbols.split(","), start, end))
+    bars = bars_from_panel(select(load(data_dir).all_bars(), symbols.split(","), start, end))
     s = load_settings().stream
     sent = asyncio.run(publish_bars(s.bootstrap_servers, _topics().full_name("market.ticks"),
                                     bars, rate))
@@ -89,6 +88,63 @@ def request(symbol: str = typer.Option("SPY"), horizons: str = "1,5,10,21",
                                           t.full_name("forecast.requests"),
                                           t.full_name("forecast.results"), req, timeout))
     typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+
+
+@cli.command()
+def train(data_dir: Path = typer.Option(..., help="market data folder"),
+          end: str = typer.Option(..., help="last day of data the model may see, YYYY-MM-DD"),
+          out: Path = typer.Option(..., help="artifact file to write"),
+          full: bool = typer.Option(False, help="the paper-sized model (for a GPU)"),
+          epochs: int = typer.Option(None, help="override the number of epochs"),
+          device: str = typer.Option("cpu", help="cpu or cuda")) -> None:
+    """Train a TFT on data up to --end, with a walk-forward validation year before it."""
+    from features.data import load
+    from tft.train import TrainConfig, train as fit
+    settings = load_settings()
+    model_config = settings.tft.full() if full else settings.tft
+    config = TrainConfig(end=end, device=device, **({"epochs": epochs} if epochs else {}))
+    art = fit(load(data_dir), out, model_config, config)
+    typer.echo(f"wrote {out} ({art.version}); best validation loss "
+               f"{art.meta['metrics']['best_validation_loss']:.5f} in {art.meta['train_seconds']} s")
+
+
+@cli.command()
+def backtest(data_dir: Path = typer.Option(..., help="market data folder"),
+             model: str = typer.Option("default", help="artifact path, or 'default'"),
+             start: str = typer.Option(..., help="first origin, YYYY-MM-DD"),
+             end: str = typer.Option(None, help="last origin; default: the data's end"),
+             symbols: str = typer.Option(None, help="comma-separated; default: the whole panel"),
+             out: Path = typer.Option(..., help="CSV to write")) -> None:
+    """Forecast every (symbol, day) from data up to that day; one CSV row per horizon."""
+    from features.data import load
+    from inference.models import resolve_artifact
+    from tft.artifact import load as load_artifact
+    from tft.backtest import backtest as run
+    art = load_artifact(resolve_artifact(model))
+    df = run(load(data_dir), art, start, end, symbols.split(",") if symbols else None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out, index=False, float_format="%.6g")
+    typer.echo(f"wrote {len(df):,} rows for {df['symbol'].nunique()} symbols to {out} ({art.version})")
+
+
+@cli.command()
+def evaluate(backtest_csv: Path = typer.Argument(..., help="a file written by `backtest`"),
+             data_dir: Path = typer.Option(..., help="market data folder, for outcomes and baselines"),
+             out: Path = typer.Option(Path("reports/evaluation"), help="folder for report.md and plots"),
+             fan_symbol: str = "SPY") -> None:
+    """Score a backtest beside the naive baselines; writes a markdown report with plots."""
+    import pandas as pd
+
+    from features.data import load
+    from tft.evaluate import attach_outcomes
+    from tft.report import HEADLINE, write_report
+    from tft.evaluate import evaluate as by
+    data = load(data_dir)
+    df = attach_outcomes(pd.read_csv(backtest_csv, parse_dates=["date"]), data.panel,
+                         data.context[data.context["symbol"] == "VIX"])
+    path = write_report(df, out, f"Evaluation of {backtest_csv.name}", fan_symbol)
+    typer.echo(by(df, "horizon")[HEADLINE].round(4).to_string(index=False))
+    typer.echo(f"report: {path}")
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import asyncpg
 import redis.asyncio as redis
 
+from features.cross_asset import Context
 from features.window import BarWindow
 from inference.models import load_forecaster
 from inference.results import error_result
@@ -57,7 +58,7 @@ class Runtime:
         await self.redis.aclose()
 
     async def serve(self, request: ForecastRequest, request_id: str, window: BarWindow | None,
-                    source: str, received: float) -> Outcome:
+                    context: Context, source: str, received: float) -> Outcome:
         """Rate limit, cache, model, audit: the same steps for Kafka and HTTP."""
         allowed, limit = await self.limiter.allow(request.user_id)
         if not allowed:
@@ -66,7 +67,7 @@ class Runtime:
                 code="rate_limited", message=f"user {request.user_id} is over {limit} requests/min",
                 latency_ms=(time.perf_counter() - received) * 1000))
         else:
-            outcome = await self._forecast(request, request_id, window, received)
+            outcome = await self._forecast(request, request_id, window, context, received)
         last_close = float(window.close[-1]) if window is not None and len(window) else None
         if self.sink.add(request, outcome.result, last_close, source):
             await self.flush()
@@ -74,17 +75,18 @@ class Runtime:
         metrics.request_latency.labels(source=source).observe(time.perf_counter() - received)
         return outcome
 
-    async def _forecast(self, request, request_id, window, received) -> Outcome:
+    async def _forecast(self, request, request_id, window, context, received) -> Outcome:
         key = None
         if window is not None and len(window):
-            key = cache_key(self.service.model_version, request, window.to_bytes())
+            key = cache_key(self.service.model_version, request,
+                            window.to_bytes() + context.fingerprint())
             cached = await self.cache.get(key)
             if cached is not None:
                 metrics.cache_hits.inc()
                 latency = (time.perf_counter() - received) * 1000
                 return Outcome(cached.model_copy(update={"request_id": request_id,
                                                          "latency_ms": latency}))
-        outcome = await self.service.forecast(request, request_id, window, received)
+        outcome = await self.service.forecast(request, request_id, window, context, received)
         if key is not None and outcome.result.status == "ok":
             await self.cache.put(key, outcome.result)
         return outcome

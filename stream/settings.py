@@ -7,6 +7,7 @@ from pathlib import Path
 from inference.config import InferenceConfig
 from persistence.config import PersistenceConfig
 from stream.config import StreamConfig
+from tft.config import TFTConfig
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,7 @@ class Settings:
     stream: StreamConfig
     inference: InferenceConfig
     persistence: PersistenceConfig
+    tft: TFTConfig
 
 
 class SettingsError(ValueError):
@@ -28,7 +30,7 @@ def _rate_limits(text: str) -> dict[str, int]:
 
 
 def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
-    s, i, p = StreamConfig(), InferenceConfig(), PersistenceConfig()
+    s, i, p, t = StreamConfig(), InferenceConfig(), PersistenceConfig(), TFTConfig()
 
     def get(name, default, cast=str):
         raw = env.get(name)
@@ -67,4 +69,11 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         rate_limits=get("RATE_LIMITS", p.rate_limits, _rate_limits),
         default_tier=get("RATE_LIMIT_DEFAULT_TIER", p.default_tier),
     )
-    return Settings(stream, inference, persistence)
+    tft = TFTConfig(
+        hidden_size=get("TFT_HIDDEN_SIZE", t.hidden_size, int),
+        num_heads=get("TFT_NUM_HEADS", t.num_heads, int),
+        num_layers=get("TFT_NUM_LAYERS", t.num_layers, int),
+        encoder_length=get("MAX_SEQUENCE_LENGTH", t.encoder_length, int),
+        dropout=get("TFT_DROPOUT", t.dropout, float),
+    )
+    return Settings(stream, inference, persistence, tft)

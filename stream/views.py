@@ -6,11 +6,10 @@ import orjson
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from features.window import BarWindow
 from schemas import ForecastRequest, SchemaError, decode, encode
 from stream.app import app, settings
 from stream.runtime import get_runtime
-from stream.tables import symbol_to_bars
+from stream.tables import current_context, window_of
 
 JSON = "application/json"
 
@@ -27,11 +26,9 @@ class GenerateForecast(View):
             body = decode(ForecastRequest, await request.read())
         except SchemaError as e:
             return _json(self, {"error": {"code": "invalid_request", "message": str(e)}}, 422)
-        raw = symbol_to_bars.get(body.symbol.encode())
-        window = BarWindow.from_bytes(raw) if raw else None
         runtime = await get_runtime(settings)
-        outcome = await runtime.serve(body, body.request_id or str(uuid.uuid4()), window, "http",
-                                      received)
+        outcome = await runtime.serve(body, body.request_id or str(uuid.uuid4()),
+                                      window_of(body.symbol), current_context(), "http", received)
         result = outcome.result
         status = 200 if result.status == "ok" else {
             "unknown_symbol": 404, "rate_limited": 429}.get(result.error.code, 422)

@@ -1,8 +1,11 @@
 """Small builders shared by tests: bars and windows from real panel rows."""
 import pandas as pd
 
+from features.cross_asset import Context
 from features.window import BarWindow, append_bar
 from schemas import Bar
+
+NO_CONTEXT = Context({})
 
 
 def bar(symbol="SPY", ts="2023-12-29", o=100.0, h=101.0, lo=99.0, c=100.5, v=1e6) -> Bar:

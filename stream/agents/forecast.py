@@ -2,14 +2,13 @@
 micro-batcher, so requests that arrive together share a forward pass."""
 import time
 
-from features.window import BarWindow
 from schemas import ForecastRequest, SchemaError, decode, encode
 from stream import metrics
 from stream.app import app, settings
 from stream.dlq import send_dead_letter
 from stream.keys import check_key
 from stream.runtime import get_runtime
-from stream.tables import symbol_to_bars
+from stream.tables import current_context, window_of
 from stream.topics import FORECAST_REQUESTS, forecast_requests, forecast_results, risk_events
 
 
@@ -26,10 +25,9 @@ async def serve_forecasts(stream):
         # A redelivered request without an id gets the same id again: one row, not two.
         msg = event.message
         request_id = request.request_id or f"{msg.topic}:{msg.partition}:{msg.offset}"
-        raw = symbol_to_bars.get(request.symbol.encode())
-        window = BarWindow.from_bytes(raw) if raw else None
         runtime = await get_runtime(settings)
-        outcome = await runtime.serve(request, request_id, window, "kafka", received)
+        outcome = await runtime.serve(request, request_id, window_of(request.symbol),
+                                      current_context(), "kafka", received)
         key = request.symbol.encode()
         await forecast_results.send(key=key, value=encode(outcome.result))
         for risk in outcome.risk_events:

@@ -1,11 +1,12 @@
 """market.ticks -> symbol_to_bars: each valid bar joins its symbol's rolling window."""
+from features.cross_asset import CONTEXT_SYMBOLS
 from features.window import BarWindow, append_bar
 from schemas import Bar, SchemaError, decode
 from stream import metrics
 from stream.app import app, settings
 from stream.dlq import send_dead_letter
 from stream.keys import check_key
-from stream.tables import symbol_to_bars
+from stream.tables import context_to_bars, symbol_to_bars
 from stream.topics import MARKET_TICKS, market_ticks
 
 
@@ -21,6 +22,8 @@ async def ingest_bars(stream):
         key = bar.symbol.encode()
         old = symbol_to_bars.get(key)
         window = append_bar(old and BarWindow.from_bytes(old), bar, settings.stream.window_bars)
-        symbol_to_bars[key] = window.to_bytes()
+        symbol_to_bars[key] = raw = window.to_bytes()
+        if bar.symbol in CONTEXT_SYMBOLS:
+            context_to_bars[key] = raw
         metrics.bars_total.inc()
 

@@ -3,7 +3,7 @@ is not the honest baseline it claims to be."""
 import numpy as np
 
 from inference.baseline import RandomWalkForecaster
-from tests.helpers import window_of
+from tests.helpers import NO_CONTEXT, window_of
 
 
 def test_one_day_intervals_cover_close_to_nominal_on_real_spy(panel):
@@ -12,7 +12,7 @@ def test_one_day_intervals_cover_close_to_nominal_on_real_spy(panel):
     hits68 = hits95 = n = 0
     for t in range(300, len(spy) - 1, 5):  # every 5th day of 2016-2023
         w = window_of(spy, "SPY", spy["date"].iloc[t], model.min_history)
-        (dist,) = model.predict([w])
+        (dist,) = model.predict([(w, NO_CONTEXT)])
         lo68, lo95, hi68, hi95 = dist.at(np.array([0.16, 0.025, 0.84, 0.975]))[0]
         realized = np.log(spy["close"].iloc[t + 1] / spy["close"].iloc[t])
         hits68 += lo68 <= realized <= hi68
@@ -27,6 +27,6 @@ def test_one_day_intervals_cover_close_to_nominal_on_real_spy(panel):
 
 def test_median_is_the_last_close_and_direction_is_a_coin(panel):
     w = window_of(panel, "AAPL", "2023-12-29", 100)
-    (dist,) = RandomWalkForecaster(63).predict([w])
+    (dist,) = RandomWalkForecaster(63).predict([(w, NO_CONTEXT)])
     assert np.all(dist.quantiles[:, 2] == 0) and np.all(dist.prob_up == 0.5)
     assert np.all(np.diff(dist.volatility) > 0)  # spread grows with the horizon

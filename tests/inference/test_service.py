@@ -7,7 +7,7 @@ from inference.baseline import RandomWalkForecaster
 from inference.config import InferenceConfig
 from inference.service import ForecastService
 from schemas import ForecastRequest
-from tests.helpers import window_of
+from tests.helpers import NO_CONTEXT, window_of
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def request(**kw):
 async def test_ok_result_follows_the_contract(service, panel):
     w = window_of(panel, "SPY", "2023-12-29", 300)
     req = request(forecast_horizons=[21, 1], confidence_intervals=[0.95, 0.5, 0.68])
-    out = await service.forecast(req, "r1", w)
+    out = await service.forecast(req, "r1", w, NO_CONTEXT)
     res = out.result
     assert res.status == "ok" and res.as_of.isoformat() == "2023-12-29"
     assert res.model_version == "baseline-rw-1" and res.disclaimer
@@ -36,23 +36,23 @@ async def test_ok_result_follows_the_contract(service, panel):
 
 
 async def test_unknown_symbol_and_short_history_are_error_results(service, panel):
-    res = (await service.forecast(request(symbol="ZZZ"), "r2", None)).result
+    res = (await service.forecast(request(symbol="ZZZ"), "r2", None, NO_CONTEXT)).result
     assert res.status == "error" and res.error.code == "unknown_symbol"
     short = window_of(panel, "SPY", "2023-12-29", 10)
-    res = (await service.forecast(request(), "r3", short)).result
+    res = (await service.forecast(request(), "r3", short, NO_CONTEXT)).result
     assert res.error.code == "insufficient_history" and "10 bars" in res.error.message
 
 
 async def test_a_volatility_spike_widens_intervals_and_raises_a_risk_event(service, panel):
     calm = window_of(panel, "SPY", "2020-02-19", 300)  # the top before the covid crash
     spike = window_of(panel, "SPY", "2020-03-16", 300)
-    plain = (await service.forecast(request(risk_adjustment=False), "a", spike)).result
-    adjusted = await service.forecast(request(), "b", spike)
+    plain = (await service.forecast(request(risk_adjustment=False), "a", spike, NO_CONTEXT)).result
+    adjusted = await service.forecast(request(), "b", spike, NO_CONTEXT)
     assert adjusted.risk_events and adjusted.risk_events[0].kind == "vol_spike"
     f_plain, f_adj = plain.forecasts[0], adjusted.result.forecasts[0]
     width = lambda f: f.intervals["0.95"][1] - f.intervals["0.95"][0]
     assert width(f_adj) > width(f_plain)
-    assert (await service.forecast(request(), "c", calm)).risk_events == ()
+    assert (await service.forecast(request(), "c", calm, NO_CONTEXT)).risk_events == ()
 
 
 async def test_concurrent_requests_are_scored_in_one_batch(panel):
@@ -60,7 +60,7 @@ async def test_concurrent_requests_are_scored_in_one_batch(panel):
     svc = ForecastService(RandomWalkForecaster(63), InferenceConfig(max_wait_ms=20),
                           on_batch=lambda n, s: sizes.append(n))
     windows = [window_of(panel, s, "2023-06-30", 100) for s in ("SPY", "AAPL", "TLT", "XLF")]
-    outs = await asyncio.gather(*(svc.forecast(request(symbol=w.symbol), w.symbol, w)
+    outs = await asyncio.gather(*(svc.forecast(request(symbol=w.symbol), w.symbol, w, NO_CONTEXT)
                                   for w in windows))
     assert sizes == [4]
     assert [o.result.symbol for o in outs] == ["SPY", "AAPL", "TLT", "XLF"]

@@ -6,7 +6,7 @@ from inference.service import ForecastService
 from persistence.repositories.forecast_metrics import ForecastMetricsRepository
 from persistence.sink import MetricsSink
 from schemas import ForecastRequest
-from tests.helpers import window_of
+from tests.helpers import NO_CONTEXT, window_of
 
 pytestmark = pytest.mark.integration
 
@@ -16,7 +16,7 @@ async def outcome(panel):
     svc = ForecastService(RandomWalkForecaster(63), InferenceConfig(max_wait_ms=1))
     w = window_of(panel, "SPY", "2023-12-29", 300)
     req = ForecastRequest(symbol="SPY", user_id="alice", request_id="sink-1")
-    return req, (await svc.forecast(req, "sink-1", w)).result, float(w.close[-1])
+    return req, (await svc.forecast(req, "sink-1", w, NO_CONTEXT)).result, float(w.close[-1])
 
 
 async def test_a_result_written_twice_leaves_one_row_per_horizon(pool, outcome):

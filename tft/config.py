@@ -1,0 +1,39 @@
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TFTConfig:
+    # Sizes. The defaults train on the 55-symbol panel on 2 CPU cores in minutes;
+    # `full()` is the paper-sized model for a GPU.
+    hidden_size: int = 32  # TFT_HIDDEN_SIZE
+    num_heads: int = 4  # TFT_NUM_HEADS
+    num_layers: int = 1  # TFT_NUM_LAYERS: LSTM layers in encoder and decoder
+    variable_size: int = 8  # width of each input variable before selection
+    encoder_length: int = 63  # MAX_SEQUENCE_LENGTH: past sessions the model reads
+    horizons: tuple[int, ...] = (1, 5, 10, 21)  # sessions ahead; the decoder runs max(horizons)
+    quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)
+    dropout: float = 0.1
+    # Inputs, fixed by the data the model is trained on.
+    n_observed: int = 0  # past-only features (each comes with a mask)
+    n_known: int = 0  # calendar features, known for the decoder's days too
+    n_symbols: int = 1  # symbol embedding rows; row 0 is "unknown symbol"
+    n_asset_classes: int = 1
+    # Loss weights: pinball loss + these times the point, volatility and direction terms.
+    point_weight: float = 0.5
+    vol_weight: float = 0.1
+    direction_weight: float = 0.1
+
+    def __post_init__(self):
+        assert self.hidden_size % self.num_heads == 0, "heads must divide the hidden size"
+        assert list(self.quantiles) == sorted(self.quantiles) and 0.5 in self.quantiles
+        assert self.horizons == tuple(sorted(self.horizons))
+
+    @property
+    def decoder_length(self) -> int:
+        return self.horizons[-1]
+
+    @classmethod
+    def full(cls, **inputs) -> "TFTConfig":
+        """The seed's full-size model: hidden 128, 8 heads, a 252-session encoder."""
+        return cls(hidden_size=128, num_heads=8, num_layers=2, variable_size=16,
+                   encoder_length=252, dropout=0.1, **inputs)

@@ -1,0 +1,150 @@
+"""Training with a walk-forward split: fit on the past, stop early on the year after it.
+
+Seeds are fixed; the learning rate halves when validation stalls; gradients are
+clipped; a progress bar shows the losses. The result is one artifact file.
+"""
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from features.catalog import KNOWN, NAMES, OBSERVED
+from features.cross_asset import Context
+from features.data import MarketData
+from features.scaling import Scaler
+from tft import artifact
+from tft.config import TFTConfig
+from tft.data import ASSET_CLASSES, InputSpec, make_inputs, panel_series, sample_days, targets
+from tft.losses import tft_loss
+from tft.model import TemporalFusionTransformer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    end: str  # last day of data the model may see, YYYY-MM-DD
+    validation_days: int = 365  # calendar days before `end` held out for early stopping
+    start: str = "1993-01-01"  # first origin used for training
+    epochs: int = 15
+    batches_per_epoch: int = 80
+    batch_size: int = 128
+    validation_samples: int = 4096
+    lr: float = 2e-3
+    weight_decay: float = 1e-5
+    grad_clip: float = 1.0
+    patience: int = 3  # epochs without improvement before stopping
+    seed: int = 7
+    device: str = "cpu"
+
+
+def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainConfig,
+          progress: bool = True) -> artifact.Artifact:
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    end = np.datetime64(config.end, "D")
+    val_start = end - np.timedelta64(config.validation_days, "D")
+    bars = data.all_bars()
+    bars = bars[bars["date"] <= pd.Timestamp(end)]
+    series = panel_series(bars[bars["symbol"].isin(set(data.panel["symbol"]))], Context.from_bars(bars))
+    spec = InputSpec(tuple(s.symbol for s in series), model_config.encoder_length,
+                     model_config.decoder_length, model_config.horizons)
+    model_config = TFTConfig(**{**asdict(model_config), "n_observed": len(OBSERVED),
+                                "n_known": len(KNOWN), "n_symbols": len(series) + 1,
+                                "n_asset_classes": len(ASSET_CLASSES)})
+
+    # Walk-forward: a training origin's longest target must end before validation starts.
+    H = model_config.horizons[-1]
+    train_idx = np.concatenate([
+        _before(s_i, ser.dates, val_start, H, spec, np.datetime64(config.start))
+        for s_i, ser in enumerate(series)])
+    val_idx = sample_days(series, spec, val_start, end, need_target=True)
+    if len(train_idx) == 0 or len(val_idx) == 0:
+        raise ValueError(f"no training or validation origins up to {config.end}")
+    train_rows = np.concatenate([ser.features[ser.dates < val_start] for ser in series])
+    scaler = Scaler.fit(train_rows, NAMES)
+    y_all = [targets(ser.close, model_config.horizons) for ser in series]
+    val_idx = val_idx[rng.permutation(len(val_idx))[:config.validation_samples]]
+    log.info("training origins %d, validation origins %d (%s..%s)", len(train_idx), len(val_idx),
+             val_start, end)
+
+    device = torch.device(config.device)
+    model = TemporalFusionTransformer(model_config).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
+    val_batches = [_batch(series, y_all, val_idx[i:i + 512], spec, scaler)
+                   for i in range(0, len(val_idx), 512)]
+    best, best_state, stale, history = math.inf, None, 0, []
+    started = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        bar = tqdm(range(config.batches_per_epoch), desc=f"epoch {epoch}/{config.epochs}",
+                   disable=not progress, unit="batch")
+        running = []
+        for _ in bar:
+            pick = train_idx[rng.integers(0, len(train_idx), config.batch_size)]
+            inputs, y = _batch(series, y_all, pick, spec, scaler)
+            loss, parts = tft_loss(model(inputs.to(device)), y.to(device), model_config)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            opt.step()
+            running.append(parts)
+            bar.set_postfix({k: f"{np.mean([p[k] for p in running[-20:]]):.4f}" for k in parts})
+        val = _validate(model, val_batches, model_config, device)
+        sched.step(val["total"])
+        history.append({"epoch": epoch, "train_pinball": float(np.mean([p["pinball"] for p in running])),
+                        **{f"val_{k}": v for k, v in val.items()}, "lr": opt.param_groups[0]["lr"]})
+        log.info("epoch %d: validation %s", epoch, {k: round(v, 5) for k, v in val.items()})
+        if progress:
+            tqdm.write(f"epoch {epoch}: validation loss {val['total']:.5f} (pinball {val['pinball']:.5f})")
+        if val["total"] < best - 1e-5:
+            best, stale = val["total"], 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+            if stale >= config.patience:
+                break
+    model.load_state_dict(best_state)
+    first_day = min(ser.dates[0] for ser in series)
+    meta = {
+        "version": f"tft-{config.end}-{artifact.git_commit() or 'nogit'}",
+        "train_range": [str(first_day), str(val_start - np.timedelta64(1, "D"))],
+        "validation_range": [str(val_start), str(end)],
+        "train_config": asdict(config),
+        "history": history,
+        "metrics": {"best_validation_loss": best},
+        "train_seconds": round(time.perf_counter() - started, 1),
+    }
+    artifact.save(out, model, spec, scaler, meta)
+    return artifact.load(out)
+
+
+def _before(s_i, dates, val_start, H, spec, start) -> np.ndarray:
+    t = np.arange(spec.min_history - 1, len(dates) - H)
+    t = t[(dates[t + H] < val_start) & (dates[t] >= start)]
+    return np.column_stack([np.full(len(t), s_i), t]).astype(np.int64)
+
+
+def _batch(series, y_all, idx, spec, scaler):
+    inputs, scales = make_inputs(series, idx, spec, scaler)
+    y = np.stack([y_all[s][t] for s, t in idx]) / scales  # (N, Z) normalised targets
+    return inputs, torch.from_numpy(y.astype(np.float32))
+
+
+@torch.no_grad()
+def _validate(model, batches, config, device) -> dict[str, float]:
+    model.eval()
+    totals, n = {}, 0
+    for inputs, y in batches:
+        loss, parts = tft_loss(model(inputs.to(device)), y.to(device), config)
+        for k, v in {"total": loss.item(), **parts}.items():
+            totals[k] = totals.get(k, 0.0) + v * len(y)
+        n += len(y)
+    return {k: v / n for k, v in totals.items()}
