@@ -3,12 +3,14 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import orjson
 
 from features.cross_asset import Context
 from features.window import BarWindow
 from inference.baseline import RandomWalkForecaster
 from inference.config import InferenceConfig
 from inference.distribution import Distribution
+from regime.hmm import RegimeModel
 
 DEFAULT_ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "default.pt"
 
@@ -56,6 +58,19 @@ class TFTForecaster:
         return [Distribution(horizons, fc.quantiles[i].astype(np.float64), fc.point[i].astype(np.float64),
                              fc.vol[i].astype(np.float64), fc.prob_up[i].astype(np.float64))
                 for i in range(len(items))]
+
+
+def regime_path(model_path: Path) -> Path:
+    """Where the regime model fitted with a TFT artifact lives: beside it."""
+    return model_path.with_suffix(".regime.json")
+
+
+def load_regime(config: InferenceConfig) -> RegimeModel | None:
+    """The market-regime model that ships with the served TFT, if there is one."""
+    if config.model == "baseline":
+        return None
+    path = regime_path(resolve_artifact(config.model))
+    return RegimeModel.from_dict(orjson.loads(path.read_bytes())) if path.is_file() else None
 
 
 def load_forecaster(config: InferenceConfig) -> Forecaster:

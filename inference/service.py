@@ -3,7 +3,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from features.cross_asset import Context
+from features.cross_asset import MARKET, Context
 from features.window import BarWindow
 from inference.batcher import MicroBatcher
 from inference.config import InferenceConfig
@@ -11,7 +11,8 @@ from inference.distribution import Distribution
 from inference.models import Forecaster
 from inference.results import error_result, ok_result
 from inference.risk import assess
-from schemas import ForecastRequest, ForecastResult, RiskEvent
+from regime.hmm import VOL_WINDOW, RegimeModel
+from schemas import ForecastRequest, ForecastResult, RegimeInfo, RiskEvent
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,24 @@ class Outcome:
 
 class ForecastService:
     def __init__(self, forecaster: Forecaster, config: InferenceConfig,
-                 on_batch: Callable[[int, float], None] | None = None):
+                 on_batch: Callable[[int, float], None] | None = None,
+                 regime: RegimeModel | None = None):
         self.forecaster = forecaster
         self.config = config
+        self.regime = regime
         self.batcher: MicroBatcher[tuple[BarWindow, Context], Distribution] = MicroBatcher(
             forecaster.predict, config.max_batch, config.max_wait_ms / 1000, on_batch)
+
+    def market_regime(self, context: Context) -> RegimeInfo | None:
+        """The market's regime from the SPY series of the context, when both are there."""
+        if self.regime is None or MARKET not in context.series:
+            return None
+        _, close = context.series[MARKET]
+        if len(close) <= VOL_WINDOW + 1:
+            return None
+        probs = self.regime.probabilities(close)
+        name = max(probs, key=probs.get)
+        return RegimeInfo(name=name, confidence=probs[name], probabilities=probs)
 
     @property
     def model_version(self) -> str:
@@ -54,7 +68,7 @@ class ForecastService:
         if risk is not None:
             dist = dist.widened(risk.scale)
         result = ok_result(**common, as_of=window.last_date, last_close=float(window.close[-1]),
-                           dist=dist, risk=risk, regime=None,
+                           dist=dist, risk=risk, regime=self.market_regime(context),
                            latency_ms=elapsed_ms())
         events = ()
         if risk is not None and risk.alert:

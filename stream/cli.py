@@ -42,7 +42,27 @@ def up(data_dir: Path = typer.Option(None, help="market data folder; default $MA
     data_dir = data_dir or settings.stream.data_dir
     _ensure_topics()
     seed(data_dir, settings.stream.window_bars)
+    if settings.inference.model != "baseline":
+        ensure_importance(data_dir, settings)
     worker(loglevel)
+
+
+def ensure_importance(data_dir: Path, settings) -> None:
+    """Feature importance of the served model over its last quarter, stored once per model."""
+    import pandas as pd
+
+    from features.data import load
+    from inference.models import resolve_artifact
+    from stream.importance import interpret_recent, store, stored_rows
+    from tft.artifact import load as load_artifact
+    art = load_artifact(resolve_artifact(settings.inference.model))
+    url = settings.persistence.database_url
+    if asyncio.run(stored_rows(url, art.version)):
+        return
+    data = load(data_dir)
+    start = (data.panel["date"].max() - pd.Timedelta(days=91)).date().isoformat()
+    n = asyncio.run(store(url, art.version, interpret_recent(data, art, start)))
+    typer.echo(f"stored feature importance of {art.version} since {start} ({n} rows)")
 
 
 def seed(data_dir: Path, bars_per_symbol: int) -> int:
@@ -99,13 +119,27 @@ def train(data_dir: Path = typer.Option(..., help="market data folder"),
           device: str = typer.Option("cpu", help="cpu or cuda")) -> None:
     """Train a TFT on data up to --end, with a walk-forward validation year before it."""
     from features.data import load
+    from inference.models import regime_path
     from tft.train import TrainConfig, train as fit
     settings = load_settings()
     model_config = settings.tft.full() if full else settings.tft
     config = TrainConfig(end=end, device=device, **({"epochs": epochs} if epochs else {}))
-    art = fit(load(data_dir), out, model_config, config)
+    data = load(data_dir)
+    art = fit(data, out, model_config, config)
     typer.echo(f"wrote {out} ({art.version}); best validation loss "
                f"{art.meta['metrics']['best_validation_loss']:.5f} in {art.meta['train_seconds']} s")
+    fit_regime(data, end, regime_path(out))
+
+
+def fit_regime(data, end: str, out: Path) -> None:
+    """The market-regime HMM on SPY up to `end`, saved beside the model it serves with."""
+    import orjson
+
+    from regime.hmm import fit
+    spy = data.panel[(data.panel["symbol"] == "SPY") & (data.panel["date"] <= end)]
+    model = fit(spy["close"].values)
+    out.write_bytes(orjson.dumps({**model.to_dict(), "fitted_to": end}, option=orjson.OPT_INDENT_2))
+    typer.echo(f"wrote {out}: states {model.labels}")
 
 
 @cli.command()
@@ -143,8 +177,38 @@ def evaluate(backtest_csv: Path = typer.Argument(..., help="a file written by `b
     df = attach_outcomes(pd.read_csv(backtest_csv, parse_dates=["date"]), data.panel,
                          data.context[data.context["symbol"] == "VIX"])
     path = write_report(df, out, f"Evaluation of {backtest_csv.name}", fan_symbol)
-    typer.echo(by(df, "horizon")[HEADLINE].round(4).to_string(index=False))
+    with pd.option_context("display.width", 250, "display.float_format", "{:.5g}".format):
+        typer.echo(by(df, "horizon")[HEADLINE].to_string(index=False))
     typer.echo(f"report: {path}")
+
+
+@cli.command()
+def interpret(data_dir: Path = typer.Option(..., help="market data folder"),
+              model: str = typer.Option("default", help="artifact path, or 'default'"),
+              start: str = typer.Option(..., help="first origin, YYYY-MM-DD"),
+              end: str = typer.Option(None, help="last origin"),
+              out: Path = typer.Option(Path("reports/interpret"), help="folder for CSVs and plots"),
+              horizon: int = typer.Option(5, help="horizon of the importance plot"),
+              store_rows: bool = typer.Option(False, "--store", help="also write feature_importance")) -> None:
+    """Variable importance per horizon (global and per symbol) and attention patterns."""
+    from features.data import load
+    from inference.models import resolve_artifact
+    from stream.importance import interpret_recent, store
+    from tft.artifact import load as load_artifact
+    from tft.interpret import plot
+    art = load_artifact(resolve_artifact(model))
+    interp = interpret_recent(load(data_dir), art, start, end)
+    out.mkdir(parents=True, exist_ok=True)
+    interp.importance.to_csv(out / "feature_importance.csv", index=False)
+    interp.attention.to_csv(out / "attention.csv", index=False)
+    paths = plot(interp, out, horizon)
+    g = interp.importance
+    top = g[(g["symbol"] == "*") & (g["horizon"] == horizon)].nlargest(10, "importance")
+    typer.echo(top[["feature", "feature_group", "importance"]].round(4).to_string(index=False))
+    typer.echo("plots: " + ", ".join(map(str, paths)))
+    if store_rows:
+        n = asyncio.run(store(load_settings().persistence.database_url, art.version, interp))
+        typer.echo(f"stored {n} rows in feature_importance for {art.version}")
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import redis.asyncio as redis
 
 from features.cross_asset import Context
 from features.window import BarWindow
-from inference.models import load_forecaster
+from inference.models import load_forecaster, load_regime
 from inference.results import error_result
 from inference.service import ForecastService, Outcome
 from persistence.cache import ForecastCache, RateLimiter, cache_key
@@ -47,7 +47,8 @@ class Runtime:
         client = redis.Redis(host=p.redis_host, port=p.redis_port, db=p.redis_db)
         await client.ping()
         return cls(settings=settings,
-                   service=ForecastService(forecaster, settings.inference, metrics.observe_batch),
+                   service=ForecastService(forecaster, settings.inference, metrics.observe_batch,
+                                           load_regime(settings.inference)),
                    pool=pool, redis=client, sink=MetricsSink(pool, p.sink_flush_rows),
                    cache=ForecastCache(client, p.cache_ttl_s),
                    limiter=RateLimiter(client, p.rate_limits, p.default_tier))

@@ -6,7 +6,8 @@ import orjson
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from schemas import ForecastRequest, SchemaError, decode, encode
+from persistence.repositories.feature_importance import FeatureImportanceRepository
+from schemas import HORIZONS, ForecastRequest, SchemaError, decode, encode
 from stream.app import app, settings
 from stream.runtime import get_runtime
 from stream.tables import current_context, window_of
@@ -33,6 +34,29 @@ class GenerateForecast(View):
         status = 200 if result.status == "ok" else {
             "unknown_symbol": 404, "rate_limited": 429}.get(result.error.code, 422)
         return self.bytes(encode(result), content_type=JSON, status=status)
+
+
+@app.page("/features/{symbol}/importance")
+class FeatureImportance(View):
+    async def get(self, request: Request, symbol: str) -> Response:
+        try:
+            horizon = int(request.query.get("horizon", "5"))
+        except ValueError:
+            return _json(self, {"error": {"code": "invalid_request", "message": "horizon must be an integer"}}, 422)
+        if horizon not in HORIZONS:
+            return _json(self, {"error": {"code": "invalid_request",
+                                          "message": f"unknown horizon {horizon}; supported: {list(HORIZONS)}"}}, 422)
+        runtime = await get_runtime(settings)
+        version = runtime.service.model_version
+        async with runtime.pool.acquire() as conn:
+            rows = await FeatureImportanceRepository(conn).for_symbol(
+                model_version=version, symbol=symbol.upper(), horizon=horizon)
+        if not rows:
+            return _json(self, {"error": {"code": "not_found", "message":
+                                          f"no importance stored for {symbol.upper()} under {version}; "
+                                          "run `tft-forecast interpret --store`"}}, 404)
+        return _json(self, {"symbol": symbol.upper(), "horizon": horizon, "model_version": version,
+                            "features": rows})
 
 
 @app.page("/health")

@@ -12,7 +12,7 @@ class TFTConfig:
     encoder_length: int = 63  # MAX_SEQUENCE_LENGTH: past sessions the model reads
     horizons: tuple[int, ...] = (1, 5, 10, 21)  # sessions ahead; the decoder runs max(horizons)
     quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)
-    dropout: float = 0.1
+    dropout: float = 0.2
     # Inputs, fixed by the data the model is trained on.
     n_observed: int = 0  # past-only features (each comes with a mask)
     n_known: int = 0  # calendar features, known for the decoder's days too

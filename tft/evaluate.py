@@ -78,6 +78,7 @@ def score(df: pd.DataFrame) -> dict[str, float]:
         rb = quantile_at([lo, hi], LEVELS, rw_q)
         out[f"cover_{int(nominal * 100)}"] = float(np.mean((b[:, 0] <= y) & (y <= b[:, 1])))
         out[f"rw_cover_{int(nominal * 100)}"] = float(np.mean((rb[:, 0] <= y) & (y <= rb[:, 1])))
+    out["pinball_skill"] = 1 - out["pinball"] / out["rw_pinball"]  # > 0: beats the random walk
     out |= sharpe(df, point)
     return out
 

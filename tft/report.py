@@ -10,7 +10,7 @@ from scipy.stats import norm
 
 from tft.evaluate import LEVELS, evaluate, forecast_log_quantiles
 
-HEADLINE = ["horizon", "n", "dir_acc", "always_up_acc", "pinball", "rw_pinball", "cover_68",
+HEADLINE = ["horizon", "n", "dir_acc", "always_up_acc", "pinball", "rw_pinball", "pinball_skill", "cover_68",
             "rw_cover_68", "cover_95", "rw_cover_95", "brier", "base_rate_brier", "mape_pct",
             "rw_mape_pct", "rmse", "rw_rmse", "sharpe", "buy_hold_sharpe"]
 
@@ -58,7 +58,7 @@ def write_report(df: pd.DataFrame, out: Path, title: str, fan_symbol: str = "SPY
 
 
 def _table(df: pd.DataFrame) -> str:
-    fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)
+    fmt = lambda v: f"{v:.5g}" if isinstance(v, float) else str(v)
     head = "| " + " | ".join(df.columns) + " |"
     sep = "|" + "---|" * len(df.columns)
     body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]

@@ -32,14 +32,14 @@ class TrainConfig:
     end: str  # last day of data the model may see, YYYY-MM-DD
     validation_days: int = 365  # calendar days before `end` held out for early stopping
     start: str = "1993-01-01"  # first origin used for training
-    epochs: int = 15
-    batches_per_epoch: int = 80
+    epochs: int = 20
+    batches_per_epoch: int = 40  # short epochs: validation picks the best point often
     batch_size: int = 128
     validation_samples: int = 4096
-    lr: float = 2e-3
-    weight_decay: float = 1e-5
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
     grad_clip: float = 1.0
-    patience: int = 3  # epochs without improvement before stopping
+    patience: int = 4  # epochs without improvement before stopping
     seed: int = 7
     device: str = "cpu"
 

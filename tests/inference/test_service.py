@@ -65,3 +65,17 @@ async def test_concurrent_requests_are_scored_in_one_batch(panel):
     assert sizes == [4]
     assert [o.result.symbol for o in outs] == ["SPY", "AAPL", "TLT", "XLF"]
     assert len({np.round(o.result.forecasts[0].volatility, 8) for o in outs}) == 4
+
+
+async def test_results_carry_the_market_regime_when_spy_is_in_the_context(panel, data_dir):
+    from features.cross_asset import Context
+    from features.data import load_panel
+    from regime.hmm import fit
+    spy = load_panel(data_dir, ["SPY"], end="2019-12-31")
+    svc = ForecastService(RandomWalkForecaster(63), InferenceConfig(max_wait_ms=1),
+                          regime=fit(spy["close"].values))
+    w = window_of(panel, "AAPL", "2020-03-20", 300)
+    ctx = Context.from_windows({"SPY": window_of(panel, "SPY", "2020-03-20", 300)})
+    res = (await svc.forecast(request(symbol="AAPL"), "g1", w, ctx)).result
+    assert res.regime.name == "Crisis" and 0.5 < res.regime.confidence <= 1
+    assert (await svc.forecast(request(symbol="AAPL"), "g2", w, NO_CONTEXT)).result.regime is None

@@ -19,13 +19,15 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from features.data import load_panel
+from features.data import load, select
 from stream.publish import bars_from_panel, publish_bars
 from tests.services import TEST_REDIS_DB, fresh_database, redis_settings
 
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-SEED_SYMBOLS = ["SPY", "AAPL"]
-SEED_BARS = 300
+# Two traded symbols and some of the cross-asset context the TFT reads; the rest of the
+# context is absent, which the model sees as masked inputs.
+SEED_SYMBOLS = ["SPY", "AAPL", "VIX", "TLT"]
+SEED_BARS = 400
 
 
 def _free_port() -> int:
@@ -91,8 +93,8 @@ async def worker(tmp_path_factory, database_url, data_dir):
            "RATE_LIMITS": "free:100000", "TFT_LAG_INTERVAL_S": "1"}
     w = Worker(env, tmp / "state", tmp / "worker.log")
     w.start()
-    panel = load_panel(data_dir, SEED_SYMBOLS, end="2023-12-29")
-    seed = panel.groupby("symbol", group_keys=False).tail(SEED_BARS)
+    bars = select(load(data_dir).all_bars(), SEED_SYMBOLS, end="2023-12-29")
+    seed = bars.groupby("symbol", group_keys=False).tail(SEED_BARS)
     await publish_bars(BOOTSTRAP, w.topic("market.ticks"), bars_from_panel(seed), 0, progress=False)
     await wait_for_bars(w, len(seed))
     yield w

@@ -150,3 +150,26 @@ async def test_window_table_is_recovered_from_the_changelog(worker, kafka):
     # The bars were not read again from market.ticks: the window came from the changelog.
     metrics = httpx.get(worker.url + "/metrics").text
     assert "tft_bars_ingested_total 0.0" in metrics
+
+
+async def test_feature_importance_is_stored_and_served(worker, database_url, data_dir):
+    from features.data import MarketData, load
+    from inference.models import resolve_artifact
+    from stream.importance import interpret_recent, store
+    from tft.artifact import load as load_artifact
+
+    art = load_artifact(resolve_artifact("default"))
+    data = load(data_dir)
+    spy = MarketData(panel=data.panel[data.panel["symbol"] == "SPY"], context=data.context)
+    interp = interpret_recent(spy, art, "2023-12-20", "2023-12-29", progress=False)
+    assert await store(database_url, art.version, interp) > 0
+    async with httpx.AsyncClient(base_url=worker.url) as client:
+        resp = await client.get("/features/spy/importance", params={"horizon": 5})
+        missing = await client.get("/features/AAPL/importance", params={"horizon": 5})
+        bad = await client.get("/features/SPY/importance", params={"horizon": 7})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    weights = [f["importance"] for f in body["features"]]
+    assert body["model_version"] == art.version and weights == sorted(weights, reverse=True)
+    assert abs(sum(weights) - 1) < 1e-3  # selection weights are a distribution over inputs
+    assert missing.status_code == 404 and bad.status_code == 422

@@ -1,0 +1,1 @@
+"""Market regimes from a hidden Markov model (hmmlearn): Bull, Bear, Sideways, Crisis."""

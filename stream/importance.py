@@ -1,0 +1,45 @@
+"""Feature importance of the served model: computed from real data, kept in PostgreSQL."""
+import asyncpg
+import numpy as np
+import pandas as pd
+
+from features.cross_asset import Context
+from features.data import MarketData
+from persistence.migrate import migrate
+from persistence.repositories.feature_importance import FeatureImportanceRepository
+from tft.artifact import Artifact
+from tft.data import panel_series, sample_days
+from tft.interpret import Interpretation, interpret
+
+
+def interpret_recent(data: MarketData, art: Artifact, start: str, end: str | None = None,
+                     progress: bool = True) -> Interpretation:
+    bars = data.all_bars()
+    if end:
+        bars = bars[bars["date"] <= pd.Timestamp(end)]
+    series = panel_series(bars[bars["symbol"].isin(set(data.panel["symbol"]))], Context.from_bars(bars))
+    idx = sample_days(series, art.spec, np.datetime64(start, "D"),
+                      np.datetime64(end, "D") if end else None, need_target=False)
+    return interpret(art, series, idx, progress=progress)
+
+
+async def store(database_url: str, model_version: str, interp: Interpretation) -> int:
+    rows = [(model_version, r.symbol, int(r.horizon), r.feature, r.feature_group, float(r.importance))
+            for r in interp.importance.itertuples(index=False)]
+    conn = await asyncpg.connect(database_url)
+    try:
+        await migrate(conn)
+        async with conn.transaction():
+            await FeatureImportanceRepository(conn).upsert_many(rows=rows)
+    finally:
+        await conn.close()
+    return len(rows)
+
+
+async def stored_rows(database_url: str, model_version: str) -> int:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await migrate(conn)
+        return await FeatureImportanceRepository(conn).count_for_model(model_version=model_version)
+    finally:
+        await conn.close()
