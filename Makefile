@@ -4,7 +4,10 @@ PYTHON ?= python3
 DATA_DIR ?= ../shared/data
 VENV := .venv
 
-.PHONY: setup run test test-unit system-packages clean
+MODEL := artifacts/default.pt
+MODEL_END ?= 2023-12-29
+
+.PHONY: setup run test test-unit system-packages model clean
 
 setup: $(VENV)/.installed .kafka/libs/.fetched system-packages
 
@@ -23,8 +26,15 @@ $(VENV)/.installed: pyproject.toml
 system-packages:
 	@scripts/system_packages.sh
 
-run: setup
+run: setup $(MODEL)
 	MARKET_DATA_DIR=$(DATA_DIR) scripts/with_services.sh $(VENV)/bin/tft-forecast up
+
+# The served model is committed; this rebuilds it (about 10 minutes on 2 CPU cores).
+$(MODEL):
+	$(VENV)/bin/tft-forecast train --data-dir $(DATA_DIR) --end $(MODEL_END) --out $(MODEL)
+
+model: $(VENV)/.installed
+	rm -f $(MODEL) && $(MAKE) $(MODEL)
 
 test: setup
 	MARKET_DATA_DIR=$(DATA_DIR) scripts/with_services.sh $(VENV)/bin/pytest -q -p no:cacheprovider

@@ -10,7 +10,11 @@ import time
 import numpy as np
 import torch
 from pytorch_forecasting import TemporalFusionTransformer
+from pytorch_forecasting.data.encoders import TorchNormalizer
 from pytorch_forecasting.metrics import QuantileLoss
+
+
+LEVELS = [0.1, 0.25, 0.5, 0.75, 0.9]
 
 
 def main(path: str) -> None:
@@ -25,7 +29,7 @@ def main(path: str) -> None:
     reals = known_names + obs_names
     torch.manual_seed(0)
     model = TemporalFusionTransformer(
-        hidden_size=32, lstm_layers=1, dropout=0.1, output_size=5, loss=QuantileLoss(),
+        hidden_size=32, lstm_layers=1, dropout=0.1, output_size=5, loss=QuantileLoss(quantiles=LEVELS),
         attention_head_size=4, max_encoder_length=E, hidden_continuous_size=8,
         static_categoricals=["symbol"], static_reals=[],
         time_varying_categoricals_encoder=[], time_varying_categoricals_decoder=[],
@@ -33,6 +37,8 @@ def main(path: str) -> None:
         x_reals=reals, x_categoricals=["symbol"],
         embedding_sizes={"symbol": (16, 8)}, embedding_labels={"symbol": {str(i): i for i in range(16)}},
         embedding_paddings=[], log_interval=-1,
+        # targets arrive already scaled: the identity, as target_scale (0, 1) below says
+        output_transformer=TorchNormalizer(method="identity", center=False),
     )
     sym = torch.from_numpy(d["static"][:, :1])
     y = torch.from_numpy(d["y"])
@@ -59,7 +65,7 @@ def main(path: str) -> None:
         infer = (time.perf_counter() - t) / (n_infer * B) * 1000
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = QuantileLoss()
+    loss_fn = QuantileLoss(quantiles=LEVELS)
     t = time.perf_counter()
     for i in range(n_train):
         x, target = batch(i)

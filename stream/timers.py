@@ -15,7 +15,8 @@ async def flush_metrics_sink():
 async def publish_consumer_lag():
     consumer = app.consumer
     for tp in consumer.assignment():
-        position = await consumer.position(tp)
-        if position is not None:
-            lag = max(0, consumer.highwater(tp) - position)
+        # either is None until the partition's first fetch: no figure is better than a wrong one
+        position, highwater = await consumer.position(tp), consumer.highwater(tp)
+        if position is not None and highwater is not None:
+            lag = max(0, highwater - position)
             metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(lag)
