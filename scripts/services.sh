@@ -88,7 +88,7 @@ case "${1:-}" in
   up) postgres_up; redis_up; kafka_up ;;
   down)
     [ -f "$STARTED" ] || exit 0
-    for s in $(tac "$STARTED"); do "${s}_down"; echo "services: $s stopped"; done
+    for s in $(tac "$STARTED" | awk '!seen[$0]++'); do "${s}_down"; echo "services: $s stopped"; done
     rm -f "$STARTED" ;;
   *) echo "usage: $0 up|down" >&2; exit 2 ;;
 esac
