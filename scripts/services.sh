@@ -50,8 +50,10 @@ kafka_down() {
   for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   kill -9 "$pid" 2>/dev/null || true
   rm -f "$RUN/kafka.pid"
-  # The broker's data is test and demo data: start the next run from a clean log.
-  rm -rf "$RUN/kafka"
+  # The broker's data is test and demo data: start the next run from a clean log. The
+  # worker's table state (default TFT_STATE_DIR) points into that log, so it goes too;
+  # Faust would rightly refuse offsets beyond the end of a new, empty changelog.
+  rm -rf "$RUN/kafka" "$RUN/faust"
 }
 
 postgres_up() {
