@@ -16,6 +16,7 @@ from features import rolling
 from features.window import BarWindow
 
 MAX_STALE_DAYS = 10
+_STALE = np.timedelta64(MAX_STALE_DAYS, "D")
 MARKET = "SPY"
 MACRO = ("TLT", "GLD", "UUP")
 SECTORS = ("XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY")
@@ -73,9 +74,10 @@ class Context:
             return np.full(len(days), np.nan)
         d, v = self.series[name]
         i = np.searchsorted(d, days, side="right") - 1
-        out = v[np.maximum(i, 0)].astype(float)
-        stale = (i < 0) | ((days - d[np.maximum(i, 0)]).astype(int) > MAX_STALE_DAYS)
-        out[stale] = np.nan
+        known = i >= 0
+        i = np.where(known, i, 0)
+        out = v[i]  # a copy: fancy indexing never aliases the series
+        out[~known | (days - d[i] > _STALE)] = np.nan
         return out
 
 
