@@ -144,17 +144,15 @@ def fit_regime(data, end: str, out: Path) -> None:
 
 @cli.command()
 def backtest(data_dir: Path = typer.Option(..., help="market data folder"),
-             model: str = typer.Option("default", help="artifact path, or 'default'"),
+             model: str = typer.Option("default", help="'default', an artifact path or a registry version"),
              start: str = typer.Option(..., help="first origin, YYYY-MM-DD"),
              end: str = typer.Option(None, help="last origin; default: the data's end"),
              symbols: str = typer.Option(None, help="comma-separated; default: the whole panel"),
              out: Path = typer.Option(..., help="CSV to write")) -> None:
     """Forecast every (symbol, day) from data up to that day; one CSV row per horizon."""
     from features.data import load
-    from inference.models import resolve_artifact
-    from tft.artifact import load as load_artifact
     from tft.backtest import backtest as run
-    art = load_artifact(resolve_artifact(model))
+    art = _artifact(model)
     df = run(load(data_dir), art, start, end, symbols.split(",") if symbols else None)
     out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(out, index=False, float_format="%.6g")
@@ -184,7 +182,7 @@ def evaluate(backtest_csv: Path = typer.Argument(..., help="a file written by `b
 
 @cli.command()
 def interpret(data_dir: Path = typer.Option(..., help="market data folder"),
-              model: str = typer.Option("default", help="artifact path, or 'default'"),
+              model: str = typer.Option("default", help="'default', an artifact path or a registry version"),
               start: str = typer.Option(..., help="first origin, YYYY-MM-DD"),
               end: str = typer.Option(None, help="last origin"),
               out: Path = typer.Option(Path("reports/interpret"), help="folder for CSVs and plots"),
@@ -192,11 +190,9 @@ def interpret(data_dir: Path = typer.Option(..., help="market data folder"),
               store_rows: bool = typer.Option(False, "--store", help="also write feature_importance")) -> None:
     """Variable importance per horizon (global and per symbol) and attention patterns."""
     from features.data import load
-    from inference.models import resolve_artifact
     from stream.importance import interpret_recent, store
-    from tft.artifact import load as load_artifact
     from tft.interpret import plot
-    art = load_artifact(resolve_artifact(model))
+    art = _artifact(model)
     interp = interpret_recent(load(data_dir), art, start, end)
     out.mkdir(parents=True, exist_ok=True)
     interp.importance.to_csv(out / "feature_importance.csv", index=False)
@@ -209,6 +205,20 @@ def interpret(data_dir: Path = typer.Option(..., help="market data folder"),
     if store_rows:
         n = asyncio.run(store(load_settings().persistence.database_url, art.version, interp))
         typer.echo(f"stored {n} rows in feature_importance for {art.version}")
+
+
+@cli.command()
+def register(path: Path = typer.Argument(..., help="a model artifact")) -> None:
+    """Record an artifact in model_registry, so that --model can name it by version."""
+    from stream.registry import register as add
+    art = asyncio.run(add(load_settings().persistence.database_url, path))
+    typer.echo(f"registered {art.version} -> {path.resolve()}")
+
+
+def _artifact(model: str):
+    from stream.registry import artifact_path
+    from tft.artifact import load as load_artifact
+    return load_artifact(asyncio.run(artifact_path(load_settings().persistence.database_url, model)))
 
 
 def main() -> None:
