@@ -12,7 +12,7 @@ from features.window import BarWindow
 
 
 def compute(w: BarWindow) -> dict[str, np.ndarray]:
-    o, h, l, c, v = w.open, w.high, w.low, w.close, w.volume
+    h, l, c, v = w.high, w.low, w.close, w.volume
     macd, signal, hist = talib.MACD(c, fastperiod=12, slowperiod=26, signalperiod=9)
     upper, middle, lower = talib.BBANDS(c, timeperiod=20, nbdevup=2, nbdevdn=2)
     slow_k, slow_d = talib.STOCH(h, l, c, fastk_period=14, slowk_period=3, slowd_period=3)

@@ -12,7 +12,7 @@ from stream.topics import dead_letters
 log = logging.getLogger(__name__)
 
 
-def dead_letter(event: faust.types.EventT, source: str, reason: str) -> DeadLetter:
+def dead_letter(event: faust.types.EventT, reason: str) -> DeadLetter:
     msg = event.message
     raw = msg.value if isinstance(msg.value, bytes | None) else bytes(msg.value)
     key = msg.key.decode("utf-8", "backslashreplace") if isinstance(msg.key, bytes) else msg.key
@@ -22,7 +22,7 @@ def dead_letter(event: faust.types.EventT, source: str, reason: str) -> DeadLett
 
 
 async def send_dead_letter(event: faust.types.EventT, source: str, reason: str) -> None:
-    letter = dead_letter(event, source, reason)
+    letter = dead_letter(event, reason)
     log.warning("dead letter from %s[%d]@%d: %s", letter.topic, letter.partition, letter.offset, reason)
     await dead_letters[source].send(key=event.message.key, value=encode(letter))
     metrics.dead_letters_total.labels(topic=source).inc()

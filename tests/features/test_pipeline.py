@@ -56,7 +56,7 @@ def test_features_at_t_do_not_change_when_the_future_does(bars, context):
         shocked.loc[future, col] *= factor
     shocked.loc[future, "volume"] *= rng.uniform(0.1, 10, future.sum())
     for symbol in ("SPY", "JPM"):
-        def upto(b):
+        def upto(b, symbol=symbol):
             g = b[b["symbol"] == symbol]
             m = symbol_matrix(to_window(symbol, g), Context.from_bars(b))
             return m[g["date"].values.astype("datetime64[D]") <= t]

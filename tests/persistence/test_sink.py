@@ -1,3 +1,4 @@
+import asyncpg
 import pytest
 
 from inference.baseline import RandomWalkForecaster
@@ -43,7 +44,7 @@ async def test_a_failed_flush_keeps_its_rows_for_the_next(pool, outcome):
     async with pool.acquire() as conn:
         await conn.execute("ALTER TABLE prediction_audit RENAME TO prediction_audit_away")
         try:
-            with pytest.raises(Exception):
+            with pytest.raises(asyncpg.UndefinedTableError):
                 await sink.flush()
             assert sink.pending == 1
         finally:

@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from features.data import load, select
 from stream.publish import bars_from_panel, publish_bars
-from tests.services import TEST_REDIS_DB, fresh_database, redis_settings
+from tests.services import fresh_database, redis_settings
 
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 # Two traded symbols and some of the cross-asset context the TFT reads; the rest of the
