@@ -44,10 +44,22 @@ class TrainConfig:
     device: str = "cpu"
 
 
-def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainConfig,
-          progress: bool = True) -> artifact.Artifact:
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
+@dataclass(frozen=True)
+class Split:
+    """Everything a training run reads, cut walk-forward at the validation start."""
+
+    series: list
+    spec: InputSpec
+    model_config: TFTConfig  # with the input sizes of this data filled in
+    scaler: Scaler
+    y_all: list  # per series (T, Z) log-return targets
+    train_idx: np.ndarray  # (N, 2) training origins
+    val_batches: list
+    val_start: np.datetime64
+    end: np.datetime64
+
+
+def split(data: MarketData, model_config: TFTConfig, config: TrainConfig, rng) -> Split:
     end = np.datetime64(config.end, "D")
     val_start = end - np.timedelta64(config.validation_days, "D")
     bars = data.all_bars()
@@ -58,48 +70,40 @@ def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainCon
     model_config = TFTConfig(**{**asdict(model_config), "n_observed": len(OBSERVED),
                                 "n_known": len(KNOWN), "n_symbols": len(series) + 1,
                                 "n_asset_classes": len(ASSET_CLASSES)})
-
-    # Walk-forward: a training origin's longest target must end before validation starts.
+    # Walk-forward: a training origin's longest target must end before validation starts,
+    # and the scaler sees training dates only.
     H = model_config.horizons[-1]
-    train_idx = np.concatenate([
-        _before(s_i, ser.dates, val_start, H, spec, np.datetime64(config.start))
-        for s_i, ser in enumerate(series)])
+    train_idx = np.concatenate([_before(i, s.dates, val_start, H, spec, np.datetime64(config.start))
+                                for i, s in enumerate(series)])
     val_idx = sample_days(series, spec, val_start, end, need_target=True)
     if len(train_idx) == 0 or len(val_idx) == 0:
         raise ValueError(f"no training or validation origins up to {config.end}")
-    train_rows = np.concatenate([ser.features[ser.dates < val_start] for ser in series])
-    scaler = Scaler.fit(train_rows, NAMES)
-    y_all = [targets(ser.close, model_config.horizons) for ser in series]
+    scaler = Scaler.fit(np.concatenate([s.features[s.dates < val_start] for s in series]), NAMES)
+    y_all = [targets(s.close, model_config.horizons) for s in series]
     val_idx = val_idx[rng.permutation(len(val_idx))[:config.validation_samples]]
     log.info("training origins %d, validation origins %d (%s..%s)", len(train_idx), len(val_idx),
              val_start, end)
-
-    device = torch.device(config.device)
-    model = TemporalFusionTransformer(model_config).to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
     val_batches = [_batch(series, y_all, val_idx[i:i + 512], spec, scaler)
                    for i in range(0, len(val_idx), 512)]
+    return Split(series, spec, model_config, scaler, y_all, train_idx, val_batches, val_start, end)
+
+
+def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainConfig,
+          progress: bool = True) -> artifact.Artifact:
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    sp = split(data, model_config, config, rng)
+    device = torch.device(config.device)
+    model = TemporalFusionTransformer(sp.model_config).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
     best, best_state, stale, history = math.inf, None, 0, []
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
-        model.train()
-        bar = tqdm(range(config.batches_per_epoch), desc=f"epoch {epoch}/{config.epochs}",
-                   disable=not progress, unit="batch")
-        running = []
-        for _ in bar:
-            pick = train_idx[rng.integers(0, len(train_idx), config.batch_size)]
-            inputs, y = _batch(series, y_all, pick, spec, scaler)
-            loss, parts = tft_loss(model(inputs.to(device)), y.to(device), model_config)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            opt.step()
-            running.append(parts)
-            bar.set_postfix({k: f"{np.mean([p[k] for p in running[-20:]]):.4f}" for k in parts})
-        val = _validate(model, val_batches, model_config, device)
+        train_pinball = _epoch(model, opt, sp, config, rng, device, epoch, progress)
+        val = _validate(model, sp.val_batches, sp.model_config, device)
         sched.step(val["total"])
-        history.append({"epoch": epoch, "train_pinball": float(np.mean([p["pinball"] for p in running])),
+        history.append({"epoch": epoch, "train_pinball": train_pinball,
                         **{f"val_{k}": v for k, v in val.items()}, "lr": opt.param_groups[0]["lr"]})
         log.info("epoch %d: validation %s", epoch, {k: round(v, 5) for k, v in val.items()})
         if progress:
@@ -112,18 +116,37 @@ def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainCon
             if stale >= config.patience:
                 break
     model.load_state_dict(best_state)
-    first_day = min(ser.dates[0] for ser in series)
+    first_day = min(s.dates[0] for s in sp.series)
     meta = {
         "version": f"tft-{config.end}-{artifact.git_commit() or 'nogit'}",
-        "train_range": [str(first_day), str(val_start - np.timedelta64(1, "D"))],
-        "validation_range": [str(val_start), str(end)],
+        "train_range": [str(first_day), str(sp.val_start - np.timedelta64(1, "D"))],
+        "validation_range": [str(sp.val_start), str(sp.end)],
         "train_config": asdict(config),
         "history": history,
         "metrics": {"best_validation_loss": best},
         "train_seconds": round(time.perf_counter() - started, 1),
     }
-    artifact.save(out, model, spec, scaler, meta)
+    artifact.save(out, model, sp.spec, sp.scaler, meta)
     return artifact.load(out)
+
+
+def _epoch(model, opt, sp: Split, config: TrainConfig, rng, device, epoch: int, progress: bool) -> float:
+    """One epoch of random training origins; returns its mean pinball loss."""
+    model.train()
+    bar = tqdm(range(config.batches_per_epoch), desc=f"epoch {epoch}/{config.epochs}",
+               disable=not progress, unit="batch")
+    running = []
+    for _ in bar:
+        pick = sp.train_idx[rng.integers(0, len(sp.train_idx), config.batch_size)]
+        inputs, y = _batch(sp.series, sp.y_all, pick, sp.spec, sp.scaler)
+        loss, parts = tft_loss(model(inputs.to(device)), y.to(device), sp.model_config)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        opt.step()
+        running.append(parts)
+        bar.set_postfix({k: f"{np.mean([p[k] for p in running[-20:]]):.4f}" for k in parts})
+    return float(np.mean([p["pinball"] for p in running]))
 
 
 def _before(s_i, dates, val_start, H, spec, start) -> np.ndarray:
