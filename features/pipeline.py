@@ -35,7 +35,9 @@ def symbol_matrix(w: BarWindow, ctx: Context) -> np.ndarray:
 
 def window(w: BarWindow, ctx: Context) -> np.ndarray:
     """(F,) the features at the last bar of a streaming window."""
-    return symbol_matrix(w, ctx)[-1]
+    row = np.array([v[-1] for v in symbol_features(w, ctx).values()], dtype=np.float64)
+    row[~np.isfinite(row)] = np.nan
+    return row
 
 
 def build(bars: pd.DataFrame, ctx: Context) -> pd.DataFrame:
