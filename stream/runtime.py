@@ -60,15 +60,23 @@ class Runtime:
 
     async def serve(self, request: ForecastRequest, request_id: str, window: BarWindow | None,
                     context: Context, source: str, received: float) -> Outcome:
-        """Rate limit, cache, model, audit: the same steps for Kafka and HTTP."""
-        allowed, limit = await self.limiter.allow(request.user_id)
-        if not allowed:
-            outcome = Outcome(error_result(
+        """Rate limit, cache, model, audit: the same steps for Kafka and HTTP. A failure
+        inside them (the model, Redis) becomes an error result for this request only:
+        the agent goes on with the next one."""
+        def failed(code: str, message: str) -> Outcome:
+            return Outcome(error_result(
                 request=request, request_id=request_id, model_version=self.service.model_version,
-                code="rate_limited", message=f"user {request.user_id} is over {limit} requests/min",
-                latency_ms=(time.perf_counter() - received) * 1000))
-        else:
-            outcome = await self._forecast(request, request_id, window, context, received)
+                code=code, message=message, latency_ms=(time.perf_counter() - received) * 1000))
+
+        try:
+            allowed, limit = await self.limiter.allow(request.user_id)
+            if not allowed:
+                outcome = failed("rate_limited", f"user {request.user_id} is over {limit} requests/min")
+            else:
+                outcome = await self._forecast(request, request_id, window, context, received)
+        except Exception as e:  # noqa: BLE001 - reported in the result and the log, never swallowed
+            log.exception("request %s failed", request_id)
+            outcome = failed("internal_error", f"{type(e).__name__}: {e}")
         last_close = float(window.close[-1]) if window is not None and len(window) else None
         if self.sink.add(request, outcome.result, last_close, source):
             await self.flush()

@@ -32,7 +32,7 @@ class GenerateForecast(View):
                                       window_of(body.symbol), current_context(), "http", received)
         result = outcome.result
         status = 200 if result.status == "ok" else {
-            "unknown_symbol": 404, "rate_limited": 429}.get(result.error.code, 422)
+            "unknown_symbol": 404, "rate_limited": 429, "internal_error": 503}.get(result.error.code, 422)
         return self.bytes(encode(result), content_type=JSON, status=status)
 
 
