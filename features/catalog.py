@@ -90,6 +90,12 @@ FEATURES: tuple[Feature, ...] = tuple(
         ("gld_ret_21", "21-day log return of GLD (gold)"),
         ("uup_ret_21", "21-day log return of UUP (US dollar)"),
     ])
+    + _group("options", [
+        ("iv_atm", "at-the-money implied volatility of the nearest expiry (7+ days)"),
+        ("iv_skew_25d", "25-delta put minus 25-delta call implied volatility, nearest expiry"),
+        ("iv_term_slope", "ATM implied volatility of a ~3-month expiry minus the nearest"),
+        ("iv_rv_ratio", "ATM implied over 21-day realized volatility: implied vs realized move"),
+    ])
     + _group("calendar", [
         ("day_of_week", "Monday 0 .. Friday 1"),
         ("day_of_month", "(day of month - 1) / 30"),

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features import rolling
+from features.options import is_option_series
 from features.window import BarWindow
 
 MAX_STALE_DAYS = 10
@@ -43,16 +44,18 @@ class Context:
 
     @classmethod
     def from_bars(cls, bars: pd.DataFrame) -> "Context":
-        """From long bars (date, symbol, close, ...) holding any of CONTEXT_SYMBOLS."""
+        """From long bars (date, symbol, close, ...) holding any context series."""
         series = {}
-        for sym, g in bars[bars["symbol"].isin(CONTEXT_SYMBOLS)].groupby("symbol"):
+        wanted = bars["symbol"].isin(CONTEXT_SYMBOLS) | bars["symbol"].map(is_option_series)
+        for sym, g in bars[wanted].groupby("symbol"):
             g = g.sort_values("date")
             series[sym] = (g["date"].values.astype("datetime64[D]"), g["close"].values.astype(float))
         return cls(series)
 
     @classmethod
     def from_windows(cls, windows: Mapping[str, BarWindow]) -> "Context":
-        return cls({s: (w.dates, w.close) for s, w in windows.items() if s in CONTEXT_SYMBOLS})
+        return cls({s: (w.dates, w.close) for s, w in windows.items()
+                    if s in CONTEXT_SYMBOLS or is_option_series(s)})
 
     def fingerprint(self) -> bytes:
         """Changes whenever any value of any series does: part of a forecast's cache key."""

@@ -51,10 +51,18 @@ def load_context(data_dir: Path | str) -> pd.DataFrame:
         _single(data_dir, "put_call_ratios_", "PCR_EQUITY", "Fecha", "EQUITY_PUT_CALL_RATIO"),
         _single(data_dir, "fred_DFF_", "DFF", "date", "value"),
     ]
+    frames.append(load_options(data_dir, frames[-1]))
     df = pd.concat(frames, ignore_index=True)
     days = df["date"].values.astype("datetime64[D]")
     df = df[is_session(days) & (df["close"] > 0)]
     return df.sort_values(["symbol", "date"], kind="stable").reset_index(drop=True)
+
+
+def load_options(data_dir: Path | str, rate: pd.DataFrame) -> pd.DataFrame:
+    """Implied-volatility series from the option chains (see features/options.py)."""
+    from features.options import summarize
+    chains = pd.read_csv(find(data_dir, "lean_option_chains_"), parse_dates=["date", "expiry"])
+    return summarize(chains, load_panel(data_dir), rate)[COLUMNS]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ how NaN becomes a masked zero before the model.
 import numpy as np
 import pandas as pd
 
-from features import calendar, cross_asset, microstructure, technical, trend, volatility
+from features import calendar, cross_asset, microstructure, options, technical, trend, volatility
 from features.catalog import NAMES
 from features.cross_asset import Context
 from features.window import BarWindow
@@ -21,7 +21,8 @@ def symbol_features(w: BarWindow, ctx: Context) -> dict[str, np.ndarray]:
     """Every feature of one symbol's bars, each (T,), in catalog order."""
     vol = volatility.compute(w)
     out = (technical.compute(w) | trend.compute(w) | trend.regime(w, vol["rv_21"]) | vol
-           | microstructure.compute(w) | cross_asset.compute(w, ctx) | calendar.compute(w.dates))
+           | microstructure.compute(w) | cross_asset.compute(w, ctx) | options.compute(w, ctx)
+           | calendar.compute(w.dates))
     assert set(out) == set(NAMES), set(out) ^ set(NAMES)
     return {name: out[name] for name in NAMES}
 

@@ -13,14 +13,14 @@ DISCLAIMER = (
     "investment advice. Past performance does not guarantee future results."
 )
 
-_SYMBOL = re.compile(r"^[A-Z0-9^][A-Z0-9.\-_=^]{0,15}$")
+_SYMBOL = re.compile(r"^[A-Z0-9^][A-Z0-9.\-_=^]{0,23}$")
 
 
 def _symbol(value: object) -> object:
     if isinstance(value, str):
         value = value.strip().upper()
         if not _SYMBOL.match(value):
-            raise ValueError("symbol must be 1-16 characters of A-Z, 0-9, '.', '-', '_', '=', '^'")
+            raise ValueError("symbol must be 1-24 characters of A-Z, 0-9, '.', '-', '_', '=', '^'")
     return value
 
 

@@ -2,10 +2,12 @@
 
 `symbol_to_bars` is co-partitioned with the input topics (same key, same partition
 count), so a request finds its symbol's window on the worker that owns its partition.
-The cross-asset series every forecast needs (VIX, SPY, sector ETFs, rates) are also
-kept in a global table, which every worker holds in full.
+The cross-asset series every forecast needs (VIX, SPY, sector ETFs, rates, and the
+option-implied series of each underlying) are also kept in a global table, which every
+worker holds in full.
 """
 from features.cross_asset import CONTEXT_SYMBOLS, Context
+from features.options import option_series
 from features.window import BarWindow
 from stream.app import app, settings
 
@@ -29,10 +31,11 @@ def window_of(symbol: str) -> BarWindow | None:
     return BarWindow.from_bytes(raw) if raw else None
 
 
-def current_context() -> Context:
+def current_context(symbol: str) -> Context:
+    """The market-wide series, and the option-implied series of `symbol` if any."""
     windows = {}
-    for symbol in CONTEXT_SYMBOLS:
-        raw = context_to_bars.get(symbol.encode())
+    for name in (*CONTEXT_SYMBOLS, *option_series(symbol)):
+        raw = context_to_bars.get(name.encode())
         if raw:
-            windows[symbol] = BarWindow.from_bytes(raw)
+            windows[name] = BarWindow.from_bytes(raw)
     return Context.from_windows(windows)

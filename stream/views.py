@@ -29,7 +29,7 @@ class GenerateForecast(View):
             return _json(self, {"error": {"code": "invalid_request", "message": str(e)}}, 422)
         runtime = await get_runtime(settings)
         outcome = await runtime.serve(body, body.request_id or str(uuid.uuid4()),
-                                      window_of(body.symbol), current_context(), "http", received)
+                                      window_of(body.symbol), current_context(body.symbol), "http", received)
         result = outcome.result
         status = 200 if result.status == "ok" else {
             "unknown_symbol": 404, "rate_limited": 429, "internal_error": 503}.get(result.error.code, 422)

@@ -27,7 +27,7 @@ async def serve_forecasts(stream):
         request_id = request.request_id or f"{msg.topic}:{msg.partition}:{msg.offset}"
         runtime = await get_runtime(settings)
         outcome = await runtime.serve(request, request_id, window_of(request.symbol),
-                                      current_context(), "kafka", received)
+                                      current_context(request.symbol), "kafka", received)
         key = request.symbol.encode()
         await forecast_results.send(key=key, value=encode(outcome.result))
         for risk in outcome.risk_events:

@@ -4,7 +4,7 @@ import pytest
 from features.cross_asset import CONTEXT_SYMBOLS, Context
 from features.data import load_context, load_panel
 
-SYMBOLS = ["SPY", "AAPL", "JPM", "TLT", "XOM", "GLD"]
+SYMBOLS = ["SPY", "AAPL", "JPM", "TLT", "XOM", "GLD", "GOOGL"]
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,14 @@ import pytest
 
 from features.catalog import FEATURES, NAMES
 from features.cross_asset import CONTEXT_SYMBOLS, Context
+from features.options import is_option_series
 from features.pipeline import build, symbol_matrix, to_window, window
 from tests.features.conftest import SYMBOLS
 
 WINDOW_BARS = 400
 # Crises and calm: Lehman, the 2008 low, the 2020 crash and rebound, the 2022 bear, the end.
-DATES = ["2008-09-15", "2008-11-20", "2010-05-06", "2020-03-16", "2020-03-23", "2020-04-09",
-         "2022-06-16", "2023-12-29"]
+DATES = ["2008-09-15", "2008-11-20", "2010-05-06", "2014-06-10", "2015-12-23", "2020-03-16",
+         "2020-03-23", "2020-04-09", "2022-06-16", "2023-12-29"]
 
 
 def stream_window(bars: pd.DataFrame, symbol: str, day: str):
@@ -21,8 +22,8 @@ def stream_window(bars: pd.DataFrame, symbol: str, day: str):
 
 def stream_context(bars: pd.DataFrame, day: str) -> Context:
     """What the Faust table holds at the close of `day`: the last bars of each context symbol."""
-    return Context.from_windows({s: stream_window(bars, s, day) for s in CONTEXT_SYMBOLS
-                                 if s in set(bars["symbol"])})
+    names = [s for s in set(bars["symbol"]) if s in CONTEXT_SYMBOLS or is_option_series(s)]
+    return Context.from_windows({s: stream_window(bars, s, day) for s in names})
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +104,14 @@ def test_a_halt_and_generated_bad_bars_do_not_break_the_pipeline(bars, context):
     # the zero-range bar has a defined close location and intraday range
     row = m[list(g.index).index(i)]
     assert row[NAMES.index("intraday_range")] == 0 and row[NAMES.index("close_location")] == 0
+
+
+def test_option_features_exist_only_where_chains_do(bars):
+    iv = NAMES.index("iv_atm")
+    with_chain = window(stream_window(bars, "AAPL", "2014-06-10"), stream_context(bars, "2014-06-10"))
+    assert 0.05 < with_chain[iv] < 1.0
+    assert np.isfinite(with_chain[NAMES.index("iv_rv_ratio")])
+    without = window(stream_window(bars, "JPM", "2014-06-10"), stream_context(bars, "2014-06-10"))
+    assert np.isnan(without[iv])  # no JPM chain: missing, masked for the model
+    later = window(stream_window(bars, "AAPL", "2014-09-30"), stream_context(bars, "2014-09-30"))
+    assert np.isnan(later[iv])  # months after the last chain: stale, so missing
