@@ -29,7 +29,7 @@ system-packages:
 run: setup $(MODEL)
 	MARKET_DATA_DIR=$(DATA_DIR) scripts/with_services.sh $(VENV)/bin/tft-forecast up
 
-# The served model is committed; this rebuilds it (about 10 minutes on 2 CPU cores).
+# The served model is committed; this rebuilds it (about 6 minutes on 2 CPU cores).
 $(MODEL):
 	$(VENV)/bin/tft-forecast train --data-dir $(DATA_DIR) --end $(MODEL_END) --out $(MODEL)
 
