@@ -1,23 +1,18 @@
 """Feature importance of the served model: computed from real data, kept in PostgreSQL."""
 import asyncpg
 import numpy as np
-import pandas as pd
 
-from features.cross_asset import Context
 from features.data import MarketData
 from persistence.migrate import migrate
 from persistence.repositories.feature_importance import FeatureImportanceRepository
 from tft.artifact import Artifact
-from tft.data import panel_series, sample_days
+from tft.data import market_series, sample_days
 from tft.interpret import Interpretation, interpret
 
 
 def interpret_recent(data: MarketData, art: Artifact, start: str, end: str | None = None,
                      progress: bool = True) -> Interpretation:
-    bars = data.all_bars()
-    if end:
-        bars = bars[bars["date"] <= pd.Timestamp(end)]
-    series = panel_series(bars[bars["symbol"].isin(set(data.panel["symbol"]))], Context.from_bars(bars))
+    series = market_series(data, end)
     idx = sample_days(series, art.spec, np.datetime64(start, "D"),
                       np.datetime64(end, "D") if end else None, need_target=False)
     return interpret(art, series, idx, progress=progress)

@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from features.cross_asset import Context
 from features.data import MarketData
 from tft.artifact import Artifact
-from tft.data import make_inputs, panel_series, sample_days
+from tft.data import make_inputs, market_series, sample_days
 from tft.predict import predict
 
 COLUMNS = ["symbol", "date", "horizon", "close", "point", "q10", "q25", "q50", "q75", "q90", "p_up", "vol"]
@@ -22,11 +21,7 @@ def backtest(data: MarketData, art: Artifact, start: str, end: str | None = None
              symbols: list[str] | None = None, batch_size: int = 512,
              progress: bool = True) -> pd.DataFrame:
     assert art.config.quantiles == (0.1, 0.25, 0.5, 0.75, 0.9), "the CSV names these quantiles"
-    bars = data.all_bars()
-    if end:
-        bars = bars[bars["date"] <= pd.Timestamp(end)]
-    panel = bars[bars["symbol"].isin(symbols or set(data.panel["symbol"]))]
-    series = panel_series(panel, Context.from_bars(bars))
+    series = market_series(data, end, symbols)
     idx = sample_days(series, art.spec, np.datetime64(start, "D"),
                       np.datetime64(end, "D") if end else None, need_target=False)
     frames = []

@@ -14,6 +14,7 @@ import torch
 from features import calendar
 from features.catalog import KNOWN, NAMES, OBSERVED
 from features.cross_asset import Context
+from features.data import MarketData
 from features.pipeline import LOOKBACK, symbol_matrix, to_window
 from features.scaling import Scaler
 from features.window import BarWindow
@@ -64,6 +65,17 @@ def series_from_window(w: BarWindow, ctx: Context) -> SymbolSeries:
 
 def panel_series(panel: pd.DataFrame, ctx: Context) -> list[SymbolSeries]:
     return [series_from_window(to_window(s, g), ctx) for s, g in panel.groupby("symbol", sort=True)]
+
+
+def market_series(data: MarketData, end: str | np.datetime64 | None = None,
+                  symbols: list[str] | None = None) -> list[SymbolSeries]:
+    """The traded symbols' features (or `symbols`'), from data up to `end` only, with the
+    cross-asset context cut at the same day."""
+    bars = data.all_bars()
+    if end is not None:
+        bars = bars[bars["date"] <= pd.Timestamp(end)]
+    traded = bars[bars["symbol"].isin(symbols or set(data.panel["symbol"]))]
+    return panel_series(traded, Context.from_bars(bars))
 
 
 def daily_vol(features: np.ndarray) -> np.ndarray:

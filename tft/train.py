@@ -10,17 +10,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 from tqdm import tqdm
 
 from features.catalog import KNOWN, NAMES, OBSERVED
-from features.cross_asset import Context
 from features.data import MarketData
 from features.scaling import Scaler
 from tft import artifact
 from tft.config import TFTConfig
-from tft.data import ASSET_CLASSES, InputSpec, make_inputs, panel_series, sample_days, targets
+from tft.data import ASSET_CLASSES, InputSpec, make_inputs, market_series, sample_days, targets
 from tft.losses import tft_loss
 from tft.model import TemporalFusionTransformer
 
@@ -62,9 +60,7 @@ class Split:
 def split(data: MarketData, model_config: TFTConfig, config: TrainConfig, rng) -> Split:
     end = np.datetime64(config.end, "D")
     val_start = end - np.timedelta64(config.validation_days, "D")
-    bars = data.all_bars()
-    bars = bars[bars["date"] <= pd.Timestamp(end)]
-    series = panel_series(bars[bars["symbol"].isin(set(data.panel["symbol"]))], Context.from_bars(bars))
+    series = market_series(data, end)
     spec = InputSpec(tuple(s.symbol for s in series), model_config.encoder_length,
                      model_config.decoder_length, model_config.horizons)
     model_config = TFTConfig(**{**asdict(model_config), "n_observed": len(OBSERVED),
