@@ -38,6 +38,11 @@ SECTOR_OF = {
 }
 
 
+def is_context(symbol: str) -> bool:
+    """A series forecasts read beside a symbol's own bars: market-wide or option-implied."""
+    return symbol in CONTEXT_SYMBOLS or is_option_series(symbol)
+
+
 @dataclass(frozen=True)
 class Context:
     series: Mapping[str, tuple[np.ndarray, np.ndarray]]  # name -> (days D, close), ascending
@@ -46,16 +51,14 @@ class Context:
     def from_bars(cls, bars: pd.DataFrame) -> "Context":
         """From long bars (date, symbol, close, ...) holding any context series."""
         series = {}
-        wanted = bars["symbol"].isin(CONTEXT_SYMBOLS) | bars["symbol"].map(is_option_series)
-        for sym, g in bars[wanted].groupby("symbol"):
+        for sym, g in bars[bars["symbol"].map(is_context)].groupby("symbol"):
             g = g.sort_values("date")
             series[sym] = (g["date"].values.astype("datetime64[D]"), g["close"].values.astype(float))
         return cls(series)
 
     @classmethod
     def from_windows(cls, windows: Mapping[str, BarWindow]) -> "Context":
-        return cls({s: (w.dates, w.close) for s, w in windows.items()
-                    if s in CONTEXT_SYMBOLS or is_option_series(s)})
+        return cls({s: (w.dates, w.close) for s, w in windows.items() if is_context(s)})
 
     def fingerprint(self) -> bytes:
         """Changes whenever any value of any series does: part of a forecast's cache key."""

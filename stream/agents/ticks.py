@@ -1,6 +1,5 @@
 """market.ticks -> symbol_to_bars: each valid bar joins its symbol's rolling window."""
-from features.cross_asset import CONTEXT_SYMBOLS
-from features.options import is_option_series
+from features.cross_asset import is_context
 from features.window import BarWindow, append_bar
 from schemas import Bar, SchemaError, decode
 from stream import metrics
@@ -24,7 +23,7 @@ async def ingest_bars(stream):
         old = symbol_to_bars.get(key)
         window = append_bar(old and BarWindow.from_bytes(old), bar, settings.stream.window_bars)
         symbol_to_bars[key] = raw = window.to_bytes()
-        if bar.symbol in CONTEXT_SYMBOLS or is_option_series(bar.symbol):
+        if is_context(bar.symbol):
             context_to_bars[key] = raw
         metrics.bars_total.inc()
 

@@ -4,8 +4,7 @@ import pandas as pd
 import pytest
 
 from features.catalog import FEATURES, NAMES
-from features.cross_asset import CONTEXT_SYMBOLS, Context
-from features.options import is_option_series
+from features.cross_asset import Context, is_context
 from features.pipeline import build, symbol_matrix, to_window, window
 from tests.features.conftest import SYMBOLS
 
@@ -22,7 +21,7 @@ def stream_window(bars: pd.DataFrame, symbol: str, day: str):
 
 def stream_context(bars: pd.DataFrame, day: str) -> Context:
     """What the Faust table holds at the close of `day`: the last bars of each context symbol."""
-    names = [s for s in set(bars["symbol"]) if s in CONTEXT_SYMBOLS or is_option_series(s)]
+    names = [s for s in set(bars["symbol"]) if is_context(s)]
     return Context.from_windows({s: stream_window(bars, s, day) for s in names})
 
 
