@@ -1,4 +1,6 @@
 """Numbered plain-SQL migrations, applied in order, each once, each in a transaction."""
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -38,3 +40,14 @@ async def migrate(conn: asyncpg.Connection, folder: Path = MIGRATIONS) -> list[s
         return applied
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+
+
+@asynccontextmanager
+async def migrated(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to a database whose schema is brought up to date first; closed after."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await migrate(conn)
+        yield conn
+    finally:
+        await conn.close()

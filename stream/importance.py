@@ -1,9 +1,8 @@
 """Feature importance of the served model: computed from real data, kept in PostgreSQL."""
-import asyncpg
 import numpy as np
 
 from features.data import MarketData
-from persistence.migrate import migrate
+from persistence.migrate import migrated
 from persistence.repositories.feature_importance import FeatureImportanceRepository
 from tft.artifact import Artifact
 from tft.data import market_series, sample_days
@@ -21,20 +20,11 @@ def interpret_recent(data: MarketData, art: Artifact, start: str, end: str | Non
 async def store(database_url: str, model_version: str, interp: Interpretation) -> int:
     rows = [(model_version, r.symbol, int(r.horizon), r.feature, r.feature_group, float(r.importance))
             for r in interp.importance.itertuples(index=False)]
-    conn = await asyncpg.connect(database_url)
-    try:
-        await migrate(conn)
-        async with conn.transaction():
-            await FeatureImportanceRepository(conn).upsert_many(rows=rows)
-    finally:
-        await conn.close()
+    async with migrated(database_url) as conn, conn.transaction():
+        await FeatureImportanceRepository(conn).upsert_many(rows=rows)
     return len(rows)
 
 
 async def stored_rows(database_url: str, model_version: str) -> int:
-    conn = await asyncpg.connect(database_url)
-    try:
-        await migrate(conn)
+    async with migrated(database_url) as conn:
         return await FeatureImportanceRepository(conn).count_for_model(model_version=model_version)
-    finally:
-        await conn.close()

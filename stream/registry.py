@@ -2,28 +2,21 @@
 from datetime import date
 from pathlib import Path
 
-import asyncpg
-
 from inference.models import resolve_artifact
-from persistence.migrate import migrate
+from persistence.migrate import migrated
 from persistence.repositories.model_registry import ModelRegistryRepository
 from tft.artifact import Artifact, load
 
 
 async def register(database_url: str, path: Path) -> Artifact:
     art = load(path)
-    day = lambda s: date.fromisoformat(s)
-    conn = await asyncpg.connect(database_url)
-    try:
-        await migrate(conn)
+    async with migrated(database_url) as conn:
         await ModelRegistryRepository(conn).register(
             version=art.version, kind="tft", path=str(path.resolve()),
             config={"hidden_size": art.config.hidden_size, "encoder_length": art.config.encoder_length,
                     "horizons": list(art.config.horizons)},
-            metrics=art.meta.get("metrics", {}), train_start=day(art.meta["train_range"][0]),
-            train_end=day(art.meta["validation_range"][1]), git_commit=art.meta.get("git_commit"))
-    finally:
-        await conn.close()
+            metrics=art.meta.get("metrics", {}), train_start=date.fromisoformat(art.meta["train_range"][0]),
+            train_end=date.fromisoformat(art.meta["validation_range"][1]), git_commit=art.meta.get("git_commit"))
     return art
 
 
@@ -31,9 +24,5 @@ async def artifact_path(database_url: str, model: str) -> Path:
     """'default', a file, or else a version registered in model_registry."""
     if model == "default" or Path(model).is_file():
         return resolve_artifact(model)
-    conn = await asyncpg.connect(database_url)
-    try:
-        await migrate(conn)
+    async with migrated(database_url) as conn:
         return Path((await ModelRegistryRepository(conn).get(version=model)).path)
-    finally:
-        await conn.close()
