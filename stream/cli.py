@@ -52,10 +52,8 @@ def ensure_importance(data_dir: Path, settings) -> None:
     import pandas as pd
 
     from features.data import load
-    from inference.models import resolve_artifact
     from stream.importance import interpret_recent, store, stored_rows
-    from tft.artifact import load as load_artifact
-    art = load_artifact(resolve_artifact(settings.inference.model))
+    art = _artifact(settings.inference.model)
     url = settings.persistence.database_url
     if asyncio.run(stored_rows(url, art.version)):
         return
@@ -169,8 +167,8 @@ def evaluate(backtest_csv: Path = typer.Argument(..., help="a file written by `b
 
     from features.data import load
     from tft.evaluate import attach_outcomes
-    from tft.report import HEADLINE, write_report
     from tft.evaluate import evaluate as by
+    from tft.report import HEADLINE, write_report
     data = load(data_dir)
     df = attach_outcomes(pd.read_csv(backtest_csv, parse_dates=["date"]), data.panel,
                          data.context[data.context["symbol"] == "VIX"])
