@@ -35,9 +35,26 @@ def is_session(days: np.ndarray) -> np.ndarray:
 
 
 def compute(days: np.ndarray) -> dict[str, np.ndarray]:
-    """Features of each day in `days` (datetime64[D], sessions, ascending)."""
+    """Features of each day in `days` (datetime64[D], ascending)."""
     s = sessions()
     i = np.searchsorted(s, days)
+    known = len(days) and i[-1] < len(s)
+    if known and s[i].tobytes() == days.tobytes():
+        # sessions only (always, from the panel or the stream): read the table
+        table = _session_table()
+        return {name: table[name][i] for name in table}
+    return _compute(days, i)
+
+
+@cache
+def _session_table() -> dict[str, np.ndarray]:
+    s = sessions()
+    return _compute(s, np.arange(len(s)))
+
+
+def _compute(days: np.ndarray, i: np.ndarray) -> dict[str, np.ndarray]:
+    """The features of `days`, where i is each day's position in sessions()."""
+    s = sessions()
     prev_gap = (days - s[np.maximum(i - 1, 0)]).astype(int)
     next_gap = (s[np.minimum(i + 1, len(s) - 1)] - days).astype(int)
     weekday = (days.astype("datetime64[D]").view("int64") - 4) % 7  # 1970-01-01 was a Thursday

@@ -81,7 +81,7 @@ class Context:
         d, v = self.series[name]
         n = len(days)
         # The common case, a series on the same sessions as the symbol, needs no search.
-        if len(d) >= n and n and d[-1] == days[-1] and np.array_equal(d[len(d) - n:], days):
+        if len(d) >= n and n and d[-1] == days[-1] and d[len(d) - n:].tobytes() == days.tobytes():
             return v[len(v) - n:].astype(np.float64, copy=True)
         i = np.searchsorted(d, days, side="right") - 1
         known = i >= 0
@@ -96,15 +96,13 @@ def compute(w: BarWindow, ctx: Context) -> dict[str, np.ndarray]:
     get = lambda name: ctx.aligned(name, days)
     vix, vix9d, vix3m = get("VIX"), get("VIX9D"), get("VIX3M")
     dff = rolling.lag(get("DFF"), 1)
-    r = np.diff(np.log(w.close), prepend=np.nan)
-    market = get(MARKET)
-    rm = np.diff(np.log(market), prepend=np.nan)
-    ret21 = lambda x: np.log(x) - rolling.lag(np.log(x), 21)
+    rm = rolling.diff(np.log(get(MARKET)))
+    ret21 = lambda logx: logx - rolling.lag(logx, 21)
     benchmark = get(SECTOR_OF.get(w.symbol, MARKET))
     with np.errstate(invalid="ignore", divide="ignore"):
         return {
             "vix_level": vix / 100,
-            "vix_change_5": np.log(vix) - rolling.lag(np.log(vix), 5),
+            "vix_change_5": (logvix := np.log(vix)) - rolling.lag(logvix, 5),
             "vix_term_9d": vix9d / vix,
             "vix_term_3m": vix / vix3m,
             "vvix": get("VVIX") / 100,
@@ -113,8 +111,8 @@ def compute(w: BarWindow, ctx: Context) -> dict[str, np.ndarray]:
             "pcr_equity": get("PCR_EQUITY"),
             "fed_funds": dff / 100,
             "fed_funds_change_63": (dff - rolling.lag(dff, 63)) / 100,
-            "corr_spy_63": rolling.corr(r, rm, 63),
-            "beta_spy_63": rolling.beta(r, rm, 63),
-            "sector_rel_21": ret21(w.close) - ret21(benchmark),
-            **{f"{m.lower()}_ret_21": ret21(get(m)) for m in MACRO},
+            "corr_spy_63": rolling.corr(w.returns, rm, 63),
+            "beta_spy_63": rolling.beta(w.returns, rm, 63),
+            "sector_rel_21": ret21(w.log_close) - ret21(np.log(benchmark)),
+            **{f"{m.lower()}_ret_21": ret21(np.log(get(m))) for m in MACRO},
         }

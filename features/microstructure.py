@@ -13,7 +13,7 @@ _CS_DENOM = 3 - 2 * np.sqrt(2)
 
 def compute(w: BarWindow) -> dict[str, np.ndarray]:
     o, h, l, c, v = w.open, w.high, w.low, w.close, w.volume
-    r = np.diff(np.log(c), prepend=np.nan)
+    r = w.returns
     logv = np.log1p(v)
     dollar = c * v
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -32,8 +32,7 @@ def is_option_series(symbol: str) -> bool:
 
 def compute(w: BarWindow, ctx) -> dict[str, np.ndarray]:
     near, long_, put, call = (ctx.aligned(name, w.dates) for name in option_series(w.symbol))
-    r = np.diff(np.log(w.close), prepend=np.nan)
-    realized = rolling.std(r, 21) * np.sqrt(252)
+    realized = rolling.std(w.returns, 21) * np.sqrt(252)
     with np.errstate(invalid="ignore", divide="ignore"):
         return {"iv_atm": near, "iv_skew_25d": put - call, "iv_term_slope": long_ - near,
                 "iv_rv_ratio": near / realized}

@@ -10,8 +10,7 @@ CROSSOVERS = ((5, 20), (20, 50), (50, 200))
 
 
 def compute(w: BarWindow) -> dict[str, np.ndarray]:
-    c = w.close
-    logc = np.log(c)
+    c, logc = w.close, w.log_close
     ma = {n: rolling.mean(c, n) for n in MA_WINDOWS}
     out = {f"dist_ma_{n}": c / ma[n] - 1 for n in MA_WINDOWS}
     out |= {f"ret_{n}": logc - rolling.lag(logc, n) for n in RETURN_WINDOWS}
@@ -22,9 +21,7 @@ def compute(w: BarWindow) -> dict[str, np.ndarray]:
 
 def regime(w: BarWindow, rv_21: np.ndarray) -> dict[str, np.ndarray]:
     """Trend strength, persistence, drawdown and where volatility sits in its year."""
-    c = w.close
-    logc = np.log(c)
-    r = np.diff(logc, prepend=np.nan)
+    c, logc, r = w.close, w.log_close, w.returns
     r5 = logc - rolling.lag(logc, 5)
     with np.errstate(invalid="ignore", divide="ignore"):
         return {

@@ -15,7 +15,7 @@ RV_WINDOWS = (5, 10, 21, 63)
 
 def compute(w: BarWindow) -> dict[str, np.ndarray]:
     o, h, l, c = w.open, w.high, w.low, w.close
-    r = np.diff(np.log(c), prepend=np.nan)
+    r = w.returns
     out = {f"rv_{n}": rolling.std(r, n) * np.sqrt(ANNUAL) for n in RV_WINDOWS}
     hl, co = np.log(h / l), np.log(c / o)
     rs = np.log(h / c) * np.log(h / o) + np.log(l / c) * np.log(l / o)

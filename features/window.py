@@ -4,6 +4,7 @@ The window is a value object so that the streaming table stores exactly what the
 batch pipeline reads: plain arrays of dates and OHLCV, oldest first.
 """
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 
 import numpy as np
@@ -27,6 +28,19 @@ class BarWindow:
 
     def __len__(self) -> int:
         return len(self.dates)
+
+    # Every feature group starts from log prices; a window computes them once.
+    @cached_property
+    def log_close(self) -> np.ndarray:
+        return np.log(self.close)
+
+    @cached_property
+    def returns(self) -> np.ndarray:
+        """(T,) log return into each bar, NaN at the first."""
+        r = np.empty(len(self.close))
+        r[:1] = np.nan
+        np.subtract(self.log_close[1:], self.log_close[:-1], out=r[1:])
+        return r
 
     @property
     def last_date(self) -> date:
