@@ -89,16 +89,18 @@ class TemporalFusionTransformer(nn.Module):
         H = x.known_future.shape[1]
         assert E == self.config.encoder_length and H == self.config.decoder_length
 
+        # Per-variable inputs go variable-major, (vars, width, B, T): see VariableWiseGRN.
         static = torch.stack([self.symbol_embedding(x.static[:, 0]),
-                              self.class_embedding(x.static[:, 1])], dim=1)  # (B, 2, D)
+                              self.class_embedding(x.static[:, 1])]).transpose(1, 2)  # (2, D, B)
         static_vec, static_weights = self.static_selection(static)  # (B, D), (B, 2)
         c_select, c_enrich, c_hidden, c_cell = (grn(static_vec) for grn in self.static_contexts)
 
-        observed = self.observed_embedding(torch.stack([x.observed, x.observed_mask], -1))  # (B, E, O, V)
-        known_past = self.known_embedding(x.known_past.unsqueeze(-1))  # (B, E, K, V)
-        known_future = self.known_embedding(x.known_future.unsqueeze(-1))  # (B, H, K, V)
+        observed = self.observed_embedding(
+            torch.stack([x.observed, x.observed_mask]).permute(3, 0, 1, 2))  # (O, V, B, E)
+        known_past = self.known_embedding(x.known_past.permute(2, 0, 1).unsqueeze(1))  # (K, V, B, E)
+        known_future = self.known_embedding(x.known_future.permute(2, 0, 1).unsqueeze(1))  # (K, V, B, H)
         past, encoder_weights = self.encoder_selection(
-            torch.cat([observed, known_past], dim=2), c_select.unsqueeze(1))  # (B, E, D)
+            torch.cat([observed, known_past]), c_select.unsqueeze(1))  # (B, E, D), (B, E, O+K)
         future, decoder_weights = self.decoder_selection(known_future, c_select.unsqueeze(1))  # (B, H, D)
 
         layers = self.config.num_layers

@@ -1,4 +1,5 @@
 import torch
+import torch.nn.functional as F
 
 from tft.blocks import (GatedLinearUnit, GatedResidualNetwork, InterpretableMultiHeadAttention,
                         VariableSelectionNetwork, VariableWiseGRN, VariableWiseLinear)
@@ -19,27 +20,50 @@ def test_glu_and_grn_shapes_and_context():
 def test_variable_wise_layers_are_independent_per_variable():
     torch.manual_seed(0)
     lin = VariableWiseLinear(V, 3, D)
-    x = torch.randn(B, T, V, 3)
+    x = torch.randn(V, 3, B, T)  # variable-major: (V, d_in, *lead)
     y = lin(x)
-    assert y.shape == (B, T, V, D)
+    assert y.shape == (V, D, B, T)
     x2 = x.clone()
-    x2[..., 2, :] += 1.0  # change variable 2 only
-    changed = (lin(x2) - y).abs().sum(dim=(0, 1, 3)) > 0
+    x2[2] += 1.0  # change variable 2 only
+    changed = (lin(x2) - y).abs().sum(dim=(1, 2, 3)) > 0
     assert changed.tolist() == [False, False, True, False, False]
     grn = VariableWiseGRN(V, D)
-    z = torch.randn(B, T, V, D)
+    z = torch.randn(V, D, B, T)
     z2 = z.clone()
-    z2[..., 0, :] += 1.0
-    changed = (grn(z2) - grn(z)).abs().sum(dim=(0, 1, 3)) > 0
+    z2[0] += 1.0
+    changed = (grn(z2) - grn(z)).abs().sum(dim=(1, 2, 3)) > 0
     assert changed.tolist() == [True, False, False, False, False]
 
 
+def test_variable_wise_grn_is_the_papers_grn_for_each_variable():
+    """The batched, chunked layout computes eqs. 2-4 for each variable exactly."""
+    torch.manual_seed(0)
+    n_vars, d = 11, 8  # more variables than one chunk, and not a multiple of it
+    grn = VariableWiseGRN(n_vars, d).eval()
+    for p in grn.parameters():
+        torch.nn.init.normal_(p, std=0.5)
+    x = torch.randn(n_vars, d, B, T)
+    y = grn(x)
+    for v in range(n_vars):
+        a = x[v].permute(1, 2, 0)  # (B, T, d)
+        h = F.elu(a @ grn.w1[v] + grn.b1[v])
+        h = h @ grn.w2[v] + grn.b2[v]
+        h = F.glu(h @ grn.w_glu[v] + grn.b_glu[v], dim=-1)
+        want = F.layer_norm(a + h, (d,), grn.norm_weight[v, 0], grn.norm_bias[v, 0])
+        torch.testing.assert_close(y[v].permute(1, 2, 0), want, rtol=1e-5, atol=1e-5)
+
+
 def test_variable_selection_weights_are_a_distribution_over_variables():
-    vsn = VariableSelectionNetwork(V, 4, D, d_context=D)
-    out, w = vsn(torch.randn(B, T, V, 4), torch.randn(B, 1, D))
+    torch.manual_seed(0)
+    vsn = VariableSelectionNetwork(V, 4, D, d_context=D).eval()
+    x = torch.randn(V, 4, B, T)
+    out, w = vsn(x, torch.randn(B, 1, D))
     assert out.shape == (B, T, D) and w.shape == (B, T, V)
     torch.testing.assert_close(w.sum(-1), torch.ones(B, T))
     assert (w >= 0).all()
+    # the output is the weighted sum of the variables' GRN outputs, mapped up
+    selected = vsn.var_grns(x) * w.permute(2, 0, 1).unsqueeze(1)  # (V, 4, B, T)
+    torch.testing.assert_close(out, vsn.up(selected.permute(2, 3, 0, 1).flatten(-2)), rtol=1e-5, atol=1e-5)
 
 
 def test_attention_respects_the_mask_and_averages_heads():
