@@ -9,7 +9,7 @@ here:
 
 This script builds real feature windows (8 symbols, 2015-2019), times this project's
 model, writes the same windows to a file and runs benchmarks/pf_speed.py on them in
-.bench-venv; both use hidden 32, 4 heads, encoder 63, decoder 21, 76 observed and 6
+.bench-venv, for several rounds; inference is the median time of a batch over 20 batches; both use hidden 32, 4 heads, encoder 63, decoder 21, 76 observed and 6
 known inputs (all of the catalog), variable width 8 (pytorch-forecasting's hidden_continuous_size).
 """
 import argparse
@@ -42,7 +42,8 @@ def main() -> None:
     ap.add_argument("--data-dir", default="../shared/data")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--train-batches", type=int, default=20)
-    ap.add_argument("--infer-batches", type=int, default=10)
+    ap.add_argument("--infer-batches", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -64,27 +65,33 @@ def main() -> None:
     y_all = [targets(s.close, cfg.horizons) for s in series]
     y = torch.from_numpy((np.stack([y_all[s][t] for s, t in pick]) / scales).astype(np.float32))
 
-    ours = time_ours(cfg, inputs, y, args)
+    pf_python = ROOT / ".bench-venv" / "bin" / "python"
+    if not pf_python.exists():
+        sys.exit("pytorch-forecasting is not installed in .bench-venv; see this file's docstring")
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "windows.npz"
         np.savez(path, observed=inputs.observed.numpy(), known_past=inputs.known_past.numpy(),
                  known_future=inputs.known_future.numpy(), static=inputs.static.numpy(),
                  y=y.numpy(), batch_size=args.batch_size, train_batches=args.train_batches,
                  infer_batches=args.infer_batches, threads=args.threads)
-        pf_python = ROOT / ".bench-venv" / "bin" / "python"
-        if not pf_python.exists():
-            sys.exit("pytorch-forecasting is not installed in .bench-venv; see this file's docstring")
-        out = subprocess.run([str(pf_python), str(ROOT / "benchmarks" / "pf_speed.py"), str(path)],
-                             capture_output=True, text=True)
-        if out.returncode != 0:
-            sys.exit(out.stderr)
-        theirs = json.loads(out.stdout.strip().splitlines()[-1])
+        # Rounds alternate the two models, so a slow spell of a shared machine falls on both.
+        for r in range(args.rounds):
+            rows.append({"round": r + 1, "model": "this TFT", **time_ours(cfg, inputs, y, args)})
+            out = subprocess.run([str(pf_python), str(ROOT / "benchmarks" / "pf_speed.py"), str(path)],
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                sys.exit(out.stderr)
+            rows.append({"round": r + 1, "model": "pytorch-forecasting 1.8.0",
+                         **json.loads(out.stdout.strip().splitlines()[-1])})
 
-    rows = pd.DataFrame([{"model": "this TFT", **ours}, {"model": "pytorch-forecasting 1.8.0", **theirs}])
+    rows = pd.DataFrame(rows)
     print(f"batch {args.batch_size}, {args.threads} CPU threads, torch {torch.__version__}")
     print(rows.to_string(index=False, float_format="{:.3f}".format))
-    print(f"inference ratio (ours / theirs): {ours['infer_ms_per_forecast'] / theirs['infer_ms_per_forecast']:.2f}")
-    print(f"training ratio (ours / theirs): {ours['train_s_per_epoch'] / theirs['train_s_per_epoch']:.2f}")
+    ratios = rows.pivot(index="round", columns="model", values=["infer_ms_per_forecast", "train_s_per_epoch"])
+    for what, col in (("inference", "infer_ms_per_forecast"), ("training", "train_s_per_epoch")):
+        r = ratios[col]["this TFT"] / ratios[col]["pytorch-forecasting 1.8.0"]
+        print(f"{what} ratio (ours / theirs) by round: {', '.join(f'{v:.2f}' for v in r)}; median {r.median():.2f}")
 
 
 def time_ours(cfg, inputs, y, args) -> dict:
@@ -93,12 +100,15 @@ def time_ours(cfg, inputs, y, args) -> dict:
     B = args.batch_size
     batch = lambda i: (type(inputs)(**{k: v[i * B:(i + 1) * B] for k, v in vars(inputs).items()}), y[i * B:(i + 1) * B])
     model.eval()
+    batches = [batch(i)[0] for i in range(args.infer_batches)]
     with torch.no_grad():
-        model(batch(0)[0])  # warm-up
-        t = time.perf_counter()
-        for i in range(args.infer_batches):
-            model(batch(i)[0])
-        infer = (time.perf_counter() - t) / (args.infer_batches * B) * 1000
+        model(batches[0])  # warm-up
+        times = []
+        for x in batches:
+            t = time.perf_counter()
+            model(x)
+            times.append(time.perf_counter() - t)
+        infer = float(np.median(times)) / B * 1000
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     t = time.perf_counter()

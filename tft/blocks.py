@@ -49,13 +49,17 @@ class GatedResidualNetwork(nn.Module):
         self.fc2 = nn.Linear(d_hidden, d_hidden)
         self.gate = GateAddNorm(d_hidden, d_out, dropout)
 
-    def forward(self, a: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, a: "torch.Tensor | EmbeddedVariables", c: torch.Tensor | None = None) -> torch.Tensor:
         # a: (..., d_in); c: (..., d_context) broadcastable to a's leading dims
-        h = self.fc1(a)
+        h = _linear(self.fc1, a)
         if self.context is not None and c is not None:
             h = h + self.context(c)
         h = self.fc2(F.elu(h))
-        return self.gate(h, self.skip(a))
+        return self.gate(h, _linear(self.skip, a))
+
+
+def _linear(layer: nn.Module, a: "torch.Tensor | EmbeddedVariables") -> torch.Tensor:
+    return a.linear(layer) if isinstance(a, EmbeddedVariables) else layer(a)
 
 
 class VariableWiseLinear(nn.Module):
@@ -75,6 +79,35 @@ class VariableWiseLinear(nn.Module):
         V, d_in, *lead = x.shape
         y = torch.baddbmm(self.bias.unsqueeze(-1), self.weight.transpose(1, 2), x.reshape(V, d_in, -1))
         return y.view(V, -1, *lead)
+
+
+class EmbeddedVariables:
+    """Variables embedded one by one, kept beside the raw inputs they came from.
+
+    A selection network's weight GRN starts with linear maps of all embedded variables
+    side by side, V * d wide. Each embedding is linear in its variable's raw input (a
+    value, and a mask), so such a map equals one of the raw inputs, 1 or 2 wide per
+    variable, with the embedding folded into its weights: 4x fewer multiply-adds for
+    the same result, and gradients reach both layers as before.
+    """
+
+    def __init__(self, *groups: tuple[VariableWiseLinear, torch.Tensor]):
+        # groups: (embedding, raw (V_g, d_in_g, *lead)), in the variables' order
+        self.groups = [(emb, raw.contiguous()) for emb, raw in groups]
+        self.values = torch.cat([emb(raw) for emb, raw in self.groups])  # (V, d, *lead)
+
+    def linear(self, layer: nn.Linear) -> torch.Tensor:
+        """layer(the embedded variables side by side): (*lead, out)."""
+        V, d, *lead = self.values.shape
+        weight = layer.weight.view(-1, V, d)  # (out, V, d)
+        y, first = layer.bias, 0
+        for emb, raw in self.groups:
+            n, d_in = raw.shape[:2]
+            w = weight[:, first:first + n]  # (out, n, d)
+            folded = torch.einsum("ovd,vid->ovi", w, emb.weight).flatten(1)  # (out, n * d_in)
+            y = y + torch.einsum("ovd,vd->o", w, emb.bias) + raw.view(n * d_in, -1).t() @ folded.t()
+            first += n
+        return y.view(*lead, -1)
 
 
 class VariableWiseGRN(nn.Module):
@@ -148,11 +181,15 @@ class VariableSelectionNetwork(nn.Module):
         self.var_grns = VariableWiseGRN(n_vars, d_var, dropout)
         self.up = nn.Linear(n_vars * d_var, d_model)
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None
+    def forward(self, x: torch.Tensor | EmbeddedVariables, c: torch.Tensor | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         # x: (V, d_var, *lead); c: (*lead', d_context) broadcastable -> (*lead, d_model), (*lead, V)
+        if isinstance(x, EmbeddedVariables):
+            x, flat = x.values, x
+        else:
+            flat = _concat_variables(x)
         V, d, *lead = x.shape
-        weights = torch.softmax(self.weights_grn(_concat_variables(x), c), dim=-1)  # (*lead, V)
+        weights = torch.softmax(self.weights_grn(flat, c), dim=-1)  # (*lead, V)
         w = weights.reshape(-1, V).t().unsqueeze(1)  # (V, 1, N)
         up = self.up.weight.view(-1, V, d)  # (d_model, V, d_var)
         out = self.up.bias

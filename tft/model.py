@@ -14,8 +14,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from tft.blocks import (GateAddNorm, GatedResidualNetwork, InterpretableMultiHeadAttention,
-                        VariableSelectionNetwork, VariableWiseLinear)
+from tft.blocks import (EmbeddedVariables, GateAddNorm, GatedResidualNetwork,
+                        InterpretableMultiHeadAttention, VariableSelectionNetwork, VariableWiseLinear)
 from tft.config import TFTConfig
 
 
@@ -95,13 +95,12 @@ class TemporalFusionTransformer(nn.Module):
         static_vec, static_weights = self.static_selection(static)  # (B, D), (B, 2)
         c_select, c_enrich, c_hidden, c_cell = (grn(static_vec) for grn in self.static_contexts)
 
-        observed = self.observed_embedding(
-            torch.stack([x.observed, x.observed_mask]).permute(3, 0, 1, 2))  # (O, V, B, E)
-        known_past = self.known_embedding(x.known_past.permute(2, 0, 1).unsqueeze(1))  # (K, V, B, E)
-        known_future = self.known_embedding(x.known_future.permute(2, 0, 1).unsqueeze(1))  # (K, V, B, H)
-        past, encoder_weights = self.encoder_selection(
-            torch.cat([observed, known_past]), c_select.unsqueeze(1))  # (B, E, D), (B, E, O+K)
-        future, decoder_weights = self.decoder_selection(known_future, c_select.unsqueeze(1))  # (B, H, D)
+        past = EmbeddedVariables(
+            (self.observed_embedding, torch.stack([x.observed, x.observed_mask]).permute(3, 0, 1, 2)),  # (O, 2, B, E)
+            (self.known_embedding, x.known_past.permute(2, 0, 1).unsqueeze(1)))  # (K, 1, B, E)
+        future = EmbeddedVariables((self.known_embedding, x.known_future.permute(2, 0, 1).unsqueeze(1)))
+        past, encoder_weights = self.encoder_selection(past, c_select.unsqueeze(1))  # (B, E, D), (B, E, O+K)
+        future, decoder_weights = self.decoder_selection(future, c_select.unsqueeze(1))  # (B, H, D)
 
         layers = self.config.num_layers
         state = (c_hidden.unsqueeze(0).expand(layers, -1, -1).contiguous(),
