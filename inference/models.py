@@ -53,7 +53,7 @@ class TFTForecaster:
         series = [series_from_window(w, ctx) for w, ctx in items]
         idx = np.array([[i, len(s.dates) - 1] for i, s in enumerate(series)], dtype=np.int64)
         inputs, scales = make_inputs(series, idx, self.artifact.spec, self.artifact.scaler)
-        fc = predict(self.artifact.model, inputs, scales)
+        fc = predict(self.artifact.model, inputs, scales, self.artifact.calibration)
         horizons = self.artifact.spec.horizons
         return [Distribution(horizons, fc.quantiles[i].astype(np.float64), fc.point[i].astype(np.float64),
                              fc.vol[i].astype(np.float64), fc.prob_up[i].astype(np.float64))

@@ -206,6 +206,24 @@ def interpret(data_dir: Path = typer.Option(..., help="market data folder"),
 
 
 @cli.command()
+def calibrate(data_dir: Path = typer.Option(..., help="market data folder"),
+              model: str = typer.Option("default", help="'default', an artifact path or a registry version")) -> None:
+    """Fit an artifact's interval factors on its validation range and store them in it
+    (`train` does this itself; this is for artifacts made before it did)."""
+    from features.data import load
+    from stream.registry import artifact_path
+    from tft.train import recalibrate
+    path = asyncio.run(artifact_path(load_settings().persistence.database_url, model))
+    info = recalibrate(load(data_dir), path)
+    typer.echo(f"calibrated {path} on {info['origins']:,} origins {info['range'][0]}..{info['range'][1]}")
+    levels = info["levels"]
+    nominal = ", ".join(f"{levels[-1 - j] - levels[j]:.0%}" for j in range(len(levels) // 2))
+    for z, h in enumerate(info["horizons"]):
+        typer.echo(f"  {h:>2}d: {nominal} intervals covered {info['coverage_before'][z]} -> "
+                   f"{info['coverage_after'][z]}, factors {info['factors'][z][:len(levels) // 2]}")
+
+
+@cli.command()
 def register(path: Path = typer.Argument(..., help="a model artifact")) -> None:
     """Record an artifact in model_registry, so that --model can name it by version."""
     from stream.registry import register as add

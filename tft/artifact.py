@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from features.catalog import NAMES
@@ -26,6 +27,7 @@ class Artifact:
     spec: InputSpec
     scaler: Scaler
     meta: dict  # version, train/validation ranges, metrics, git commit, created_at
+    calibration: np.ndarray | None = None  # (Z, Q) interval factors, see tft/calibration.py
 
     @property
     def version(self) -> str:
@@ -41,7 +43,7 @@ def git_commit() -> str | None:
 
 
 def save(path: Path, model: TemporalFusionTransformer, spec: InputSpec, scaler: Scaler,
-         meta: dict) -> None:
+         meta: dict, calibration: np.ndarray | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     config = asdict(model.config)
     torch.save({
@@ -53,7 +55,16 @@ def save(path: Path, model: TemporalFusionTransformer, spec: InputSpec, scaler: 
         "features": list(NAMES),
         "scaler": scaler.to_dict(),
         "meta": {"git_commit": git_commit(), "created_at": datetime.now(UTC).isoformat(), **meta},
+        "calibration": None if calibration is None else calibration.tolist(),
     }, path)
+
+
+def set_calibration(path: Path | str, calibration: np.ndarray, info: dict) -> None:
+    """Store interval factors in an existing artifact; its weights stay as they are."""
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    blob["calibration"] = calibration.tolist()
+    blob["meta"]["calibration"] = info
+    torch.save(blob, path)
 
 
 class ArtifactError(ValueError):
@@ -73,4 +84,6 @@ def load(path: Path | str, device: str = "cpu") -> Artifact:
     model.to(device).eval()
     s = blob["spec"]
     spec = InputSpec(tuple(s["symbols"]), s["encoder_length"], s["decoder_length"], tuple(s["horizons"]))
-    return Artifact(model, config, spec, Scaler.from_dict(blob["scaler"]), blob["meta"])
+    calibration = blob.get("calibration")  # absent from artifacts made before calibration
+    return Artifact(model, config, spec, Scaler.from_dict(blob["scaler"]), blob["meta"],
+                    None if calibration is None else np.array(calibration))

@@ -28,7 +28,7 @@ def backtest(data: MarketData, art: Artifact, start: str, end: str | None = None
     for i in tqdm(range(0, len(idx), batch_size), desc="backtest", unit="batch", disable=not progress):
         chunk = idx[i:i + batch_size]
         inputs, scales = make_inputs(series, chunk, art.spec, art.scaler)
-        frames.append(rows(series, chunk, art.spec.horizons, predict(art.model, inputs, scales)))
+        frames.append(rows(series, chunk, art.spec.horizons, predict(art.model, inputs, scales, art.calibration)))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 

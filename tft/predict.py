@@ -1,10 +1,11 @@
 """Model outputs in log-return units, batched, on CPU or GPU (mixed precision on CUDA)."""
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
+from tft import calibration as calib
 from tft.model import TemporalFusionTransformer, TFTInputs, TFTOutput
 
 
@@ -41,6 +42,11 @@ def to_forecasts(out: TFTOutput, scales: np.ndarray) -> Forecasts:
     )
 
 
-def predict(model: TemporalFusionTransformer, inputs: TFTInputs, scales: np.ndarray) -> Forecasts:
+def predict(model: TemporalFusionTransformer, inputs: TFTInputs, scales: np.ndarray,
+            calibration: np.ndarray | None = None) -> Forecasts:
+    """Forecasts with the intervals widened by the artifact's calibration factors (Z, Q)."""
     model.eval()
-    return to_forecasts(forward(model, inputs), scales)
+    fc = to_forecasts(forward(model, inputs), scales)
+    if calibration is None:
+        return fc
+    return replace(fc, quantiles=calib.apply(fc.quantiles, calibration, model.config.quantiles))

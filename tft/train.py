@@ -16,11 +16,12 @@ from tqdm import tqdm
 from features.catalog import KNOWN, NAMES, OBSERVED
 from features.data import MarketData
 from features.scaling import Scaler
-from tft import artifact
+from tft import artifact, calibration
 from tft.config import TFTConfig
 from tft.data import ASSET_CLASSES, InputSpec, make_inputs, market_series, sample_days, targets
 from tft.losses import tft_loss
 from tft.model import TemporalFusionTransformer
+from tft.predict import forward
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainCon
             if stale >= config.patience:
                 break
     model.load_state_dict(best_state)
+    factors, cal_info = _calibrate(model, sp.series, sp.y_all, sp.spec, sp.scaler, sp.val_start, sp.end, device)
     first_day = min(s.dates[0] for s in sp.series)
     meta = {
         "version": f"tft-{config.end}-{artifact.git_commit() or 'nogit'}",
@@ -121,9 +123,42 @@ def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainCon
         "history": history,
         "metrics": {"best_validation_loss": best},
         "train_seconds": round(time.perf_counter() - started, 1),
+        "calibration": cal_info,
     }
-    artifact.save(out, model, sp.spec, sp.scaler, meta)
+    artifact.save(out, model, sp.spec, sp.scaler, meta, factors)
     return artifact.load(out)
+
+
+def recalibrate(data: MarketData, path: Path) -> dict:
+    """Fit the interval factors of an existing artifact on its own validation range and
+    store them in it (artifacts trained before calibration existed)."""
+    art = artifact.load(path)
+    start, end = (np.datetime64(d, "D") for d in art.meta["validation_range"])
+    series = market_series(data, end, list(art.spec.symbols))
+    y_all = [targets(s.close, art.config.horizons) for s in series]
+    factors, info = _calibrate(art.model, series, y_all, art.spec, art.scaler, start, end, torch.device("cpu"))
+    artifact.set_calibration(path, factors, info)
+    return info
+
+
+def _calibrate(model, series, y_all, spec, scaler, start, end, device) -> tuple[np.ndarray, dict]:
+    """Interval factors (Z, Q) from every origin of the validation range, and a record
+    of the coverage before and after, per horizon and level."""
+    idx = sample_days(series, spec, start, end, need_target=True)
+    quantiles, ys = [], []
+    for i in range(0, len(idx), 512):
+        inputs, y = _batch(series, y_all, idx[i:i + 512], spec, scaler)
+        quantiles.append(forward(model, inputs).quantiles.float().cpu().numpy())
+        ys.append(y.numpy())
+    q, y = np.concatenate(quantiles), np.concatenate(ys)  # (N, Z, Q), (N, Z) normalised
+    levels = model.config.quantiles
+    factors = calibration.fit(q, y, levels)
+    info = {"range": [str(start), str(end)], "origins": int(len(y)), "levels": list(levels),
+            "horizons": list(model.config.horizons), "factors": factors.round(4).tolist(),
+            "coverage_before": calibration.coverage(q, y).round(4).tolist(),
+            "coverage_after": calibration.coverage(calibration.apply(q, factors, levels), y).round(4).tolist()}
+    log.info("interval calibration on %d origins %s..%s: factors %s", len(y), start, end, info["factors"])
+    return factors, info
 
 
 def _epoch(model, opt, sp: Split, config: TrainConfig, rng, device, epoch: int, progress: bool) -> float:

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import torch
@@ -43,3 +45,19 @@ def test_backtest_rows_and_no_look_ahead(tiny_artifact, small_data):
     truncated = backtest(cut, art, "2011-03-04", "2011-03-04", progress=False)
     expected = full[full["date"] == day].reset_index(drop=True)
     pd.testing.assert_frame_equal(truncated.reset_index(drop=True), expected, rtol=1e-5)
+
+
+def test_intervals_are_calibrated_on_the_validation_year_and_served_with_the_model(tiny_artifact, small_data):
+    art, _ = tiny_artifact
+    info, Z = art.meta["calibration"], len(art.spec.horizons)
+    assert info["range"] == art.meta["validation_range"] and art.calibration.shape == (Z, 5)
+    # on the year they were fitted on, the 80% and 50% intervals cover just that
+    np.testing.assert_allclose(info["coverage_after"], [[0.8, 0.5]] * Z, atol=0.02)
+    calibrated = backtest(small_data, art, "2011-03-01", "2011-03-04", progress=False)
+    raw = backtest(small_data, replace(art, calibration=None), "2011-03-01", "2011-03-04", progress=False)
+    np.testing.assert_allclose(calibrated["q50"], raw["q50"], rtol=1e-6)
+    for z, h in enumerate(art.spec.horizons):
+        c, r = calibrated[calibrated["horizon"] == h], raw[raw["horizon"] == h]
+        for col, j in (("q10", 0), ("q25", 1), ("q75", 3), ("q90", 4)):
+            np.testing.assert_allclose(np.log(c[col] / c["q50"]), art.calibration[z, j] * np.log(r[col] / r["q50"]),
+                                       rtol=1e-4, atol=1e-7)
