@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class InferenceConfig:
-    model: str = "default"  # "baseline", "default" (the committed artifact) or a path
+    model: str = "default"  # "baseline", "default" (the committed artifact), a path or a registry version
     max_batch: int = 64  # requests scored in one forward pass
     max_wait_ms: float = 5.0  # a batch closes after this long even if not full
     baseline_vol_window: int = 63  # trading days of returns behind the random walk's sigma

@@ -1,7 +1,9 @@
 """Model artifacts by path or by registry version (the model_registry table)."""
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from inference.config import InferenceConfig
 from inference.models import resolve_artifact
 from persistence.migrate import migrated
 from persistence.repositories.model_registry import ModelRegistryRepository
@@ -26,3 +28,11 @@ async def artifact_path(database_url: str, model: str) -> Path:
         return resolve_artifact(model)
     async with migrated(database_url) as conn:
         return Path((await ModelRegistryRepository(conn).get(version=model)).path)
+
+
+async def serving(database_url: str, config: InferenceConfig) -> InferenceConfig:
+    """The inference config a worker serves with: TFT_MODEL as a registry version becomes
+    that version's artifact path; 'baseline', 'default' and paths stay as they are."""
+    if config.model == "baseline":
+        return config
+    return replace(config, model=str(await artifact_path(database_url, config.model)))

@@ -20,6 +20,7 @@ from persistence.migrate import migrate
 from persistence.sink import MetricsSink
 from schemas import ForecastRequest
 from stream import metrics
+from stream.registry import serving
 from stream.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,8 @@ class Runtime:
     @classmethod
     async def open(cls, settings: Settings) -> "Runtime":
         p = settings.persistence
-        forecaster = load_forecaster(settings.inference)
+        inference = await serving(p.database_url, settings.inference)
+        forecaster = load_forecaster(inference)
         pool = await asyncpg.create_pool(p.database_url, min_size=p.pool_min, max_size=p.pool_max)
         async with pool.acquire() as conn:
             applied = await migrate(conn)
@@ -47,8 +49,8 @@ class Runtime:
         client = redis.Redis(host=p.redis_host, port=p.redis_port, db=p.redis_db)
         await client.ping()
         return cls(settings=settings,
-                   service=ForecastService(forecaster, settings.inference, metrics.observe_batch,
-                                           load_regime(settings.inference)),
+                   service=ForecastService(forecaster, inference, metrics.observe_batch,
+                                           load_regime(inference)),
                    pool=pool, redis=client, sink=MetricsSink(pool, p.sink_flush_rows),
                    cache=ForecastCache(client, p.cache_ttl_s),
                    limiter=RateLimiter(client, p.rate_limits, p.default_tier))
