@@ -13,6 +13,7 @@ import torch
 from pytorch_forecasting import TemporalFusionTransformer
 from pytorch_forecasting.data.encoders import TorchNormalizer
 from pytorch_forecasting.metrics import QuantileLoss
+from timing import ms_per_forecast  # benchmarks/, beside this script
 
 
 LEVELS = [0.1, 0.25, 0.5, 0.75, 0.9]
@@ -57,16 +58,8 @@ def main(path: str) -> None:
             "target_scale": torch.tensor([[0.0, 1.0]]).expand(b, 2),
         }, y[s][:, -1:].expand(b, H)
 
-    model.eval()
-    batches = [batch(i)[0] for i in range(n_infer)]  # assembled outside the timing, as ours are
-    with torch.no_grad():
-        model(batches[0])
-        times = []
-        for x in batches:
-            t = time.perf_counter()
-            model(x)
-            times.append(time.perf_counter() - t)
-        infer = float(np.median(times)) / B * 1000
+    # batches are assembled outside the timing, as ours are
+    infer = ms_per_forecast(model, [batch(i)[0] for i in range(n_infer)], B)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = QuantileLoss(quantiles=LEVELS)

@@ -32,6 +32,7 @@ from tft.config import TFTConfig
 from tft.data import ASSET_CLASSES, InputSpec, make_inputs, panel_series, sample_days, targets
 from tft.losses import tft_loss
 from tft.model import TemporalFusionTransformer
+from timing import ms_per_forecast  # benchmarks/, beside this script
 
 SYMBOLS = ["SPY", "QQQ", "AAPL", "MSFT", "JPM", "XOM", "TLT", "GLD"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,16 +100,7 @@ def time_ours(cfg, inputs, y, args) -> dict:
     model = TemporalFusionTransformer(cfg)
     B = args.batch_size
     batch = lambda i: (type(inputs)(**{k: v[i * B:(i + 1) * B] for k, v in vars(inputs).items()}), y[i * B:(i + 1) * B])
-    model.eval()
-    batches = [batch(i)[0] for i in range(args.infer_batches)]
-    with torch.no_grad():
-        model(batches[0])  # warm-up
-        times = []
-        for x in batches:
-            t = time.perf_counter()
-            model(x)
-            times.append(time.perf_counter() - t)
-        infer = float(np.median(times)) / B * 1000
+    infer = ms_per_forecast(model, [batch(i)[0] for i in range(args.infer_batches)], B)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     t = time.perf_counter()

@@ -4,8 +4,8 @@ The window is a value object so that the streaming table stores exactly what the
 batch pipeline reads: plain arrays of dates and OHLCV, oldest first.
 """
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 import orjson

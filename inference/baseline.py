@@ -18,6 +18,9 @@ class RandomWalkForecaster:
         self.vol_window = vol_window
         self.min_history = vol_window + 1
 
+    def describe(self) -> dict:
+        return {"kind": "random_walk", "vol_window": self.vol_window}
+
     def predict(self, items: list[tuple[BarWindow, Context]]) -> list[Distribution]:
         horizons = np.asarray(HORIZONS, dtype=np.float64)
         out = []

@@ -24,6 +24,9 @@ class Forecaster(Protocol):
     def predict(self, items: list[Item]) -> list[Distribution]:
         """One distribution per item, in order; called once per micro-batch."""
 
+    def describe(self) -> dict:
+        """What an operator asks of the served model: its kind, source and how it was made."""
+
 
 class ModelNotFound(LookupError):
     pass
@@ -43,9 +46,19 @@ class TFTForecaster:
 
     def __init__(self, path: Path, device: str = "cpu"):
         from tft.artifact import load  # torch loads only when a TFT serves
+        self.path = path
         self.artifact = load(path, device)
         self.version = self.artifact.version
         self.min_history = self.artifact.spec.min_history
+
+    def describe(self) -> dict:
+        meta = self.artifact.meta
+        calibration = meta.get("calibration")
+        return {"kind": "tft", "artifact": str(self.path), "git_commit": meta.get("git_commit"),
+                "train_range": meta["train_range"], "validation_range": meta["validation_range"],
+                "horizons": list(self.artifact.spec.horizons),
+                "interval_calibration": calibration and {
+                    k: calibration[k] for k in ("range", "levels", "factors", "coverage_before", "coverage_after")}}
 
     def predict(self, items: list[Item]) -> list[Distribution]:
         from tft.data import make_inputs, series_from_window

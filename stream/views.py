@@ -86,6 +86,7 @@ class ModelStatus(View):
             "max_batch": settings.inference.max_batch,
             "max_wait_ms": settings.inference.max_wait_ms,
             "window_bars": settings.stream.window_bars,
+            "model": forecaster.describe(),
         })
 
 

@@ -142,8 +142,8 @@ class VariableWiseGRN(nn.Module):
     def chunks(self, x: torch.Tensor):
         """Yields (variables, output): a slice of the V variables and their (v, d, N)
         GRN output, so a caller can use each before the next is computed."""
-        V, d, *lead = x.shape
-        xv = x.reshape(V, d, -1)  # (V, d, N)
+        V = x.shape[0]
+        xv = x.reshape(V, x.shape[1], -1)  # (V, d, N)
         # (V, in, out) parameters act as (V, out, in) on column vectors
         w1, w2, w_glu = (w.transpose(1, 2) for w in (self.w1, self.w2, self.w_glu))
         b1, b2, b_glu, gain, shift = (b.transpose(1, 2) for b in (

@@ -126,6 +126,9 @@ async def test_http_errors_and_operational_endpoints(worker):
         assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_symbol"
         status = (await client.get("/model/status")).json()
         assert status["model_version"] and status["min_history"] > 0
+        calibration = status["model"]["interval_calibration"]  # the default TFT serves here
+        assert status["model"]["kind"] == "tft"
+        assert calibration["coverage_after"][0] == pytest.approx([0.8, 0.5], abs=0.002)
         await asyncio.sleep(1.5)  # one lag refresh
         metrics = (await client.get("/metrics")).text
     assert 'tft_consumer_lag_messages{partition="0",topic="%s"}' % worker.topic("market.ticks") in metrics
