@@ -1,8 +1,9 @@
 import torch
 import torch.nn.functional as F
 
-from tft.blocks import (GatedLinearUnit, GatedResidualNetwork, InterpretableMultiHeadAttention,
-                        VariableSelectionNetwork, VariableWiseGRN, VariableWiseLinear)
+from tft.blocks import (EmbeddedVariables, GatedLinearUnit, GatedResidualNetwork,
+                        InterpretableMultiHeadAttention, VariableSelectionNetwork, VariableWiseGRN,
+                        VariableWiseLinear)
 
 B, T, V, D = 4, 7, 5, 16
 
@@ -78,3 +79,18 @@ def test_attention_respects_the_mask_and_averages_heads():
     k2 = k.clone()
     k2[:, 4:] += 5.0
     torch.testing.assert_close(attn(q, k2, k2, mask)[0], out)  # masked keys cannot matter
+
+
+def test_a_linear_map_of_embedded_variables_equals_the_folded_map_of_raw_inputs():
+    torch.manual_seed(0)
+    observed, known = VariableWiseLinear(V, 2, 4), VariableWiseLinear(3, 1, 4)
+    raw_o, raw_k = torch.randn(V, 2, B, T), torch.randn(3, 1, B, T)
+    emb = EmbeddedVariables((observed, raw_o), (known, raw_k))
+    assert emb.values.shape == (V + 3, 4, B, T)
+    torch.testing.assert_close(emb.values, torch.cat([observed(raw_o), known(raw_k)]))
+    layer = torch.nn.Linear((V + 3) * 4, D)
+    side_by_side = emb.values.permute(2, 3, 0, 1).flatten(-2)  # (B, T, (V+3) * 4)
+    torch.testing.assert_close(emb.linear(layer), layer(side_by_side), rtol=1e-5, atol=1e-5)
+    # and gradients reach the embeddings through the folded weights
+    emb.linear(layer).sum().backward()
+    assert observed.weight.grad.abs().sum() > 0 and known.bias.grad.abs().sum() > 0
