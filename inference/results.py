@@ -4,13 +4,15 @@ from datetime import date
 import numpy as np
 
 from inference.distribution import QUANTILES, Distribution
+from inference.greeks import at_the_money
 from inference.risk import RiskAssessment
 from schemas import ErrorInfo, ForecastRequest, ForecastResult, HorizonForecast, RegimeInfo
 
 
 def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_close: float,
               model_version: str, dist: Distribution, risk: RiskAssessment | None,
-              regime: RegimeInfo | None, latency_ms: float) -> ForecastResult:
+              regime: RegimeInfo | None, latency_ms: float, rate: float = 0.0) -> ForecastResult:
+    """`rate`, the risk-free rate per year, prices the options of include_options_greeks."""
     dist = dist.select(request.forecast_horizons)
     levels = sorted(request.confidence_intervals)
     tails = np.concatenate([[(1 - c) / 2 for c in levels], [(1 + c) / 2 for c in levels]])
@@ -26,6 +28,8 @@ def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_cl
                        for j, c in enumerate(levels)},
             volatility=float(dist.volatility[i]),
             prob_up=float(dist.prob_up[i]),
+            options=at_the_money(last_close, h, float(dist.volatility[i]), rate)
+            if request.include_options_greeks else None,
         ))
     return ForecastResult(
         request_id=request_id, symbol=request.symbol, as_of=as_of, model_version=model_version,

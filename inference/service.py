@@ -8,6 +8,7 @@ from features.window import BarWindow
 from inference.batcher import MicroBatcher
 from inference.config import InferenceConfig
 from inference.distribution import Distribution
+from inference.greeks import risk_free_rate
 from inference.models import Forecaster
 from inference.results import error_result, ok_result
 from inference.risk import assess
@@ -69,7 +70,7 @@ class ForecastService:
             dist = dist.widened(risk.scale)
         result = ok_result(**common, as_of=window.last_date, last_close=float(window.close[-1]),
                            dist=dist, risk=risk, regime=self.market_regime(context),
-                           latency_ms=elapsed_ms())
+                           rate=risk_free_rate(context), latency_ms=elapsed_ms())
         events = ()
         if risk is not None and risk.alert:
             events = (RiskEvent(

@@ -14,6 +14,8 @@ from schemas.events import (
     ForecastRequest,
     ForecastResult,
     HorizonForecast,
+    OptionGreeks,
+    OptionQuote,
     RegimeEvent,
     RegimeInfo,
     RiskEvent,
@@ -21,6 +23,6 @@ from schemas.events import (
 
 __all__ = [
     "HORIZONS", "SCHEMA_VERSION", "Bar", "DeadLetter", "ErrorInfo", "ForecastRequest",
-    "ForecastResult", "HorizonForecast", "RegimeEvent", "RegimeInfo", "RiskEvent",
-    "SchemaError", "decode", "encode",
+    "ForecastResult", "HorizonForecast", "OptionGreeks", "OptionQuote", "RegimeEvent", "RegimeInfo",
+    "RiskEvent", "SchemaError", "decode", "encode",
 ]

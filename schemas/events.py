@@ -93,6 +93,26 @@ class RegimeInfo(BaseModel):
     probabilities: dict[str, float] | None = None
 
 
+class OptionQuote(BaseModel):
+    price: float
+    delta: float
+    gamma: float
+    vega: float  # per volatility point (0.01)
+    theta: float  # per calendar day
+
+
+class OptionGreeks(BaseModel):
+    """A European call and put struck at the last close, expiring at the horizon, priced
+    by Black-Scholes at the forecast's own volatility."""
+
+    strike: float
+    years: float  # horizon / 252
+    sigma: float  # the forecast volatility of the log return, annualised
+    rate: float  # risk-free rate used, per year (fed funds)
+    call: OptionQuote
+    put: OptionQuote
+
+
 class HorizonForecast(BaseModel):
     horizon: int
     point: float
@@ -100,6 +120,7 @@ class HorizonForecast(BaseModel):
     intervals: dict[str, tuple[float, float]]
     volatility: float  # standard deviation of the log return to this horizon
     prob_up: float
+    options: OptionGreeks | None = None  # when the request sets include_options_greeks
 
 
 class ErrorInfo(BaseModel):

@@ -3,8 +3,10 @@ import asyncio
 import numpy as np
 import pytest
 
+from features.cross_asset import Context
 from inference.baseline import RandomWalkForecaster
 from inference.config import InferenceConfig
+from inference.greeks import risk_free_rate
 from inference.service import ForecastService
 from schemas import ForecastRequest
 from tests.helpers import NO_CONTEXT, window_of
@@ -79,3 +81,26 @@ async def test_results_carry_the_market_regime_when_spy_is_in_the_context(panel,
     res = (await svc.forecast(request(symbol="AAPL"), "g1", w, ctx)).result
     assert res.regime.name == "Crisis" and 0.5 < res.regime.confidence <= 1
     assert (await svc.forecast(request(symbol="AAPL"), "g2", w, NO_CONTEXT)).result.regime is None
+
+
+async def test_options_greeks_are_priced_at_the_forecast_volatility_when_asked(service, panel):
+    w = window_of(panel, "SPY", "2023-12-29", 300)
+    days = np.array(["2023-12-27", "2023-12-28"], dtype="datetime64[D]")
+    context = Context({"DFF": (days, np.array([5.33, 5.31]))})
+    plain = (await service.forecast(request(forecast_horizons=[5]), "g1", w, context)).result
+    assert plain.forecasts[0].options is None
+    res = (await service.forecast(request(include_options_greeks=True), "g2", w, context)).result
+    spot = float(w.close[-1])
+    for f in res.forecasts:
+        o = f.options
+        assert o.strike == spot and o.rate == pytest.approx(0.0531)
+        assert o.sigma * np.sqrt(o.years) == pytest.approx(f.volatility) and o.years == f.horizon / 252
+        # put-call parity, and the deltas and gammas of a call and a put at one strike
+        assert o.call.price - o.put.price == pytest.approx(spot * (1 - np.exp(-o.rate * o.years)), rel=1e-6)
+        assert o.call.delta - o.put.delta == pytest.approx(1.0) and o.call.gamma == pytest.approx(o.put.gamma)
+        # at the money, a straddle costs about 0.8 S sigma sqrt(T) (the rate moves call and put apart)
+        assert o.call.price + o.put.price == pytest.approx(0.8 * spot * f.volatility, rel=0.02)
+        assert o.call.theta < 0 and o.call.vega > 0
+    longer = [f.options.call.price for f in sorted(res.forecasts, key=lambda f: f.horizon)]
+    assert longer == sorted(longer)
+    assert risk_free_rate(NO_CONTEXT) == 0.0

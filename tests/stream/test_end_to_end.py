@@ -63,6 +63,9 @@ async def test_request_over_kafka_and_http_gives_the_contract_and_a_metrics_row(
     req = new_request()
     result = (await ask(worker, kafka, req))[req["request_id"]]
     assert_contract(result, [1, 5, 10, 21])
+    for f in result["forecasts"]:  # include_options_greeks: ATM options at each horizon
+        call, put = f["options"]["call"], f["options"]["put"]
+        assert call["price"] > 0 and put["price"] > 0 and call["delta"] - put["delta"] == pytest.approx(1)
 
     http_req = {**req, "request_id": f"http-{uuid.uuid4().hex[:8]}"}
     async with httpx.AsyncClient() as client:
@@ -107,6 +110,9 @@ async def test_invalid_messages_go_to_the_dead_letter_topic_and_the_agent_goes_o
     req = new_request()  # the next valid request is served, from unchanged bars
     result = (await ask(worker, kafka, req))[req["request_id"]]
     assert_contract(result, [1, 5, 10, 21])
+    for f in result["forecasts"]:  # include_options_greeks: ATM options at each horizon
+        call, put = f["options"]["call"], f["options"]["put"]
+        assert call["price"] > 0 and put["price"] > 0 and call["delta"] - put["delta"] == pytest.approx(1)
 
 
 async def test_a_request_sent_twice_leaves_one_row_per_horizon(worker, kafka, database_url):
