@@ -13,7 +13,7 @@ app = faust.App(
     datadir=str(_s.state_dir),
     web_host=_s.web_host,
     web_port=_s.web_port,
-    web_bind=_s.web_host,
+    web_bind=_s.web_bind or _s.web_host,
     topic_partitions=_s.partitions,
     topic_replication_factor=_s.replication_factor,
     # Values stay bytes: each agent decodes against its schema so bad input reaches the DLQ.

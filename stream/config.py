@@ -11,7 +11,10 @@ class StreamConfig:
     partitions: int = 4
     replication_factor: int = 1
     state_dir: Path = Path(".run/faust")
+    # How other workers reach this one (its canonical URL, for routing HTTP requests to
+    # the owner of a symbol), and the address its web server binds; bind defaults to host.
     web_host: str = "127.0.0.1"
+    web_bind: str | None = None
     web_port: int = 8007
     # Bars kept per symbol: the longest feature lookback (252 days) plus the encoder length.
     window_bars: int = 400

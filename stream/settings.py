@@ -49,6 +49,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         replication_factor=get("KAFKA_REPLICATION_FACTOR", s.replication_factor, int),
         state_dir=get("TFT_STATE_DIR", s.state_dir, Path),
         web_host=get("TFT_WEB_HOST", s.web_host),
+        web_bind=get("TFT_WEB_BIND", s.web_bind),
         web_port=get("TFT_WEB_PORT", s.web_port, int),
         window_bars=get("TFT_WINDOW_BARS", s.window_bars, int),
         lag_interval_s=get("TFT_LAG_INTERVAL_S", s.lag_interval_s, float),

@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from persistence.repositories.feature_importance import FeatureImportanceRepository
 from schemas import HORIZONS, ForecastRequest, SchemaError, decode, encode
 from stream.app import app, settings
+from stream.routing import FORWARDED_BY, forward, owner_elsewhere, served_by
 from stream.runtime import get_runtime
 from stream.tables import current_context, window_of
 
@@ -23,17 +24,22 @@ def _json(view: View, body: dict, status: int = 200) -> Response:
 class GenerateForecast(View):
     async def post(self, request: Request) -> Response:
         received = time.perf_counter()
+        raw = await request.read()
         try:
-            body = decode(ForecastRequest, await request.read())
+            body = decode(ForecastRequest, raw)
         except SchemaError as e:
             return _json(self, {"error": {"code": "invalid_request", "message": str(e)}}, 422)
+        owner = None if FORWARDED_BY in request.headers else owner_elsewhere(body.symbol)
+        if owner is not None:
+            status, answer, headers = await forward(owner, request, raw)
+            return self.bytes(answer, content_type=JSON, status=status, headers=headers)
         runtime = await get_runtime(settings)
         outcome = await runtime.serve(body, body.request_id or str(uuid.uuid4()),
                                       window_of(body.symbol), current_context(body.symbol), "http", received)
         result = outcome.result
         status = 200 if result.status == "ok" else {
             "unknown_symbol": 404, "rate_limited": 429, "internal_error": 503}.get(result.error.code, 422)
-        return self.bytes(encode(result), content_type=JSON, status=status)
+        return self.bytes(encode(result), content_type=JSON, status=status, headers=served_by())
 
 
 @app.page("/features/{symbol}/importance")

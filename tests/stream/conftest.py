@@ -80,10 +80,9 @@ async def database_url():
         yield url
 
 
-@pytest.fixture(scope="session")
-async def worker(tmp_path_factory, database_url, data_dir):
-    run = uuid.uuid4().hex[:8]
-    tmp = tmp_path_factory.mktemp("worker")
+def new_worker(tmp: Path, run: str, database_url: str) -> Worker:
+    """A worker of consumer group `run`: workers made with the same run share its topics
+    and partitions; each has its own port and state folder."""
     host, port, db = redis_settings()
     env = {**os.environ,
            "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "KAFKA_TOPIC_PREFIX": f"t{run}.",
@@ -91,27 +90,41 @@ async def worker(tmp_path_factory, database_url, data_dir):
            "TFT_WEB_PORT": str(_free_port()), "DATABASE_URL": database_url,
            "REDIS_HOST": host, "REDIS_PORT": str(port), "REDIS_DB": str(db),
            "RATE_LIMITS": "free:100000", "TFT_LAG_INTERVAL_S": "1"}
-    w = Worker(env, tmp / "state", tmp / "worker.log")
-    w.start()
-    bars = select(load(data_dir).all_bars(), SEED_SYMBOLS, end="2023-12-29")
+    return Worker(env, tmp / "state", tmp / "worker.log")
+
+
+async def seed_bars(data_dir, workers: list[Worker], symbols: list[str]) -> None:
+    """Publish the last SEED_BARS bars of `symbols` and wait until the workers hold them."""
+    bars = select(load(data_dir).all_bars(), symbols, end="2023-12-29")
     seed = bars.groupby("symbol", group_keys=False).tail(SEED_BARS)
-    await publish_bars(BOOTSTRAP, w.topic("market.ticks"), bars_from_panel(seed), 0, progress=False)
-    await wait_for_bars(w, len(seed))
+    await publish_bars(BOOTSTRAP, workers[0].topic("market.ticks"), bars_from_panel(seed), 0, progress=False)
+    await wait_for_bars(workers, len(seed))
+
+
+@pytest.fixture(scope="session")
+async def worker(tmp_path_factory, database_url, data_dir):
+    w = new_worker(tmp_path_factory.mktemp("worker"), uuid.uuid4().hex[:8], database_url)
+    w.start()
+    await seed_bars(data_dir, [w], SEED_SYMBOLS)
     yield w
     w.stop()
-    shutil.rmtree(tmp / "state", ignore_errors=True)
+    shutil.rmtree(w.state_dir, ignore_errors=True)
 
 
-async def wait_for_bars(w: Worker, n: int, timeout: float = 60) -> None:
+async def wait_for_bars(workers: list[Worker], n: int, timeout: float = 60) -> None:
+    """Until the workers together have ingested n bars (each counts its own partitions)."""
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
-            text = (await client.get(w.url + "/metrics")).text
-            done = [l for l in text.splitlines() if l.startswith("tft_bars_ingested_total ")]
-            if done and float(done[0].split()[1]) >= n:
+            total = 0.0
+            for w in workers:
+                text = (await client.get(w.url + "/metrics")).text
+                done = [l for l in text.splitlines() if l.startswith("tft_bars_ingested_total ")]
+                total += float(done[0].split()[1]) if done else 0.0
+            if total >= n:
                 return
             await asyncio.sleep(0.3)
-    pytest.fail(f"worker did not ingest {n} bars:\n{w.log_tail()}")
+    pytest.fail(f"workers did not ingest {n} bars:\n" + "\n".join(w.log_tail() for w in workers))
 
 
 @pytest.fixture
