@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from features.calendar import next_sessions
 from features.cross_asset import Context
+from features.data import find, load
 from tft import artifact
 from tft.backtest import COLUMNS, backtest
 from tft.data import make_inputs, panel_series, sample_days
@@ -61,3 +63,31 @@ def test_intervals_are_calibrated_on_the_validation_year_and_served_with_the_mod
         for col, j in (("q10", 0), ("q25", 1), ("q75", 3), ("q90", 4)):
             np.testing.assert_allclose(np.log(c[col] / c["q50"]), art.calibration[z, j] * np.log(r[col] / r["q50"]),
                                        rtol=1e-4, atol=1e-7)
+
+
+def test_backtest_runs_unchanged_on_a_newer_folder_of_the_same_layout(tiny_artifact, data_dir, tmp_path):
+    """The same folder with a panel file that reaches into 2024 beside the old one. No real
+    bars after 2023 exist here, so the 2024 ones are generated (a 0.1% daily drift): this
+    tests plumbing (the newest file is read, new days are forecast), not accuracy."""
+    art, _ = tiny_artifact
+    newer = tmp_path / "data"
+    for f in data_dir.rglob("*"):
+        if f.is_file():
+            (newer / f.relative_to(data_dir)).parent.mkdir(parents=True, exist_ok=True)
+            (newer / f.relative_to(data_dir)).symlink_to(f)
+    panel = pd.read_csv(find(data_dir, "us_daily_ohlcv_adjusted_"), parse_dates=["date"])
+    panel = panel[panel["symbol"].isin(art.spec.symbols) & (panel["date"] >= "2011-01-01")]
+    days = next_sessions(np.datetime64("2023-12-29"), 10)
+    last = panel[panel["date"] == "2023-12-29"].set_index("symbol")["close"]
+    generated = pd.DataFrame([{"date": pd.Timestamp(d), "symbol": s, "open": c * 1.001 ** k,
+                               "high": c * 1.001 ** k * 1.005, "low": c * 1.001 ** k * 0.995,
+                               "close": c * 1.001 ** (k + 1), "volume": 1e6}
+                              for k, d in enumerate(days) for s, c in last.items()])
+    pd.concat([panel, generated]).to_csv(newer / "daily" / "us_daily_ohlcv_adjusted_1990_2024.csv.gz", index=False)
+
+    data = load(newer)
+    assert data.panel["date"].max() == pd.Timestamp(days[-1])
+    bt = backtest(data, art, "2024-01-02", progress=False)
+    assert sorted(set(bt["date"])) == [pd.Timestamp(d) for d in days]
+    spy = bt[(bt["symbol"] == "SPY") & (bt["horizon"] == 1)]
+    np.testing.assert_allclose(spy["close"], last["SPY"] * 1.001 ** np.arange(1, 11), rtol=1e-5)
