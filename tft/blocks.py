@@ -98,6 +98,8 @@ class EmbeddedVariables:
 
     def linear(self, layer: nn.Linear) -> torch.Tensor:
         """layer(the embedded variables side by side): (*lead, out)."""
+        if isinstance(layer, nn.Identity):  # the skip of a GRN whose widths match
+            return _concat_variables(self.values)
         V, d, *lead = self.values.shape
         weight = layer.weight.view(-1, V, d)  # (out, V, d)
         y, first = layer.bias, 0

@@ -91,6 +91,7 @@ def test_a_linear_map_of_embedded_variables_equals_the_folded_map_of_raw_inputs(
     layer = torch.nn.Linear((V + 3) * 4, D)
     side_by_side = emb.values.permute(2, 3, 0, 1).flatten(-2)  # (B, T, (V+3) * 4)
     torch.testing.assert_close(emb.linear(layer), layer(side_by_side), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(emb.linear(torch.nn.Identity()), side_by_side)
     # and gradients reach the embeddings through the folded weights
     emb.linear(layer).sum().backward()
     assert observed.weight.grad.abs().sum() > 0 and known.bias.grad.abs().sum() > 0
