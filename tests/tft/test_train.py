@@ -70,7 +70,7 @@ def test_backtest_runs_unchanged_on_a_newer_folder_of_the_same_layout(tiny_artif
     bars after 2023 exist here, so the 2024 ones are generated (a 0.1% daily drift): this
     tests plumbing (the newest file is read, new days are forecast), not accuracy."""
     art, _ = tiny_artifact
-    newer = tmp_path / "data"
+    newer, data_dir = tmp_path / "data", data_dir.resolve()  # `make test` passes a relative path
     for f in data_dir.rglob("*"):
         if f.is_file():
             (newer / f.relative_to(data_dir)).parent.mkdir(parents=True, exist_ok=True)
