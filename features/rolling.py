@@ -7,6 +7,8 @@ never recovers from a NaN inside the series (a context feed that went stale), so
 TA-Lib's last value is NaN the slower sliding-window path, which recovers after n
 values, computes the series again. A finite last value proves no NaN entered the sums.
 """
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -36,7 +38,7 @@ def _running(x: np.ndarray, n: int, ta_fn, np_fn) -> np.ndarray:
         out = ta_fn(x, n)
     except Exception:  # TA-Lib refuses a series that is NaN throughout
         return np.full(len(x), np.nan)
-    return _sliding(x, n, np_fn) if np.isnan(out[-1]) else out
+    return _sliding(x, n, np_fn) if math.isnan(out[-1]) else out
 
 
 def _extreme(x: np.ndarray, n: int, ta_fn, np_fn) -> np.ndarray:
@@ -58,7 +60,7 @@ def total(x: np.ndarray, n: int) -> np.ndarray:
 
 def std(x: np.ndarray, n: int) -> np.ndarray:
     """Sample standard deviation (ddof=1)."""
-    sample = lambda v, k: ta.STDDEV(v, k, 1.0) * np.sqrt(k / (k - 1))
+    sample = lambda v, k: ta.STDDEV(v, k, 1.0) * math.sqrt(k / (k - 1))
     return _running(x, n, sample, lambda v, axis: np.std(v, axis=axis, ddof=1))
 
 
