@@ -11,7 +11,6 @@ Where no chain exists the features are missing, which the model sees in their ma
 import numpy as np
 import pandas as pd
 
-from features import rolling
 from features.window import BarWindow
 
 SERIES = (".IV_ATM", ".IV_ATM_LONG", ".IV_PUT25", ".IV_CALL25")
@@ -30,12 +29,12 @@ def is_option_series(symbol: str) -> bool:
     return any(symbol.endswith(s) for s in SERIES)
 
 
-def compute(w: BarWindow, ctx) -> dict[str, np.ndarray]:
+def compute(w: BarWindow, ctx, rv_21: np.ndarray) -> dict[str, np.ndarray]:
+    """rv_21: the 21-day realized volatility, annualised, that implied volatility is set against."""
     near, long_, put, call = (ctx.aligned(name, w.dates) for name in option_series(w.symbol))
-    realized = rolling.std(w.returns, 21) * np.sqrt(252)
     with np.errstate(invalid="ignore", divide="ignore"):
         return {"iv_atm": near, "iv_skew_25d": put - call, "iv_term_slope": long_ - near,
-                "iv_rv_ratio": near / realized}
+                "iv_rv_ratio": near / rv_21}
 
 
 def summarize(chains: pd.DataFrame, spot: pd.DataFrame, rate: pd.DataFrame) -> pd.DataFrame:

@@ -21,8 +21,8 @@ def symbol_features(w: BarWindow, ctx: Context) -> dict[str, np.ndarray]:
     """Every feature of one symbol's bars, each (T,), in catalog order."""
     vol = volatility.compute(w)
     out = (technical.compute(w) | trend.compute(w) | trend.regime(w, vol["rv_21"]) | vol
-           | microstructure.compute(w) | cross_asset.compute(w, ctx) | options.compute(w, ctx)
-           | calendar.compute(w.dates))
+           | microstructure.compute(w) | cross_asset.compute(w, ctx)
+           | options.compute(w, ctx, vol["rv_21"]) | calendar.compute(w.dates))
     assert set(out) == set(NAMES), set(out) ^ set(NAMES)
     return {name: out[name] for name in NAMES}
 

@@ -10,6 +10,7 @@ from functools import cached_property
 import numpy as np
 import orjson
 
+from features import rolling
 from schemas import Bar
 
 _EPOCH = np.datetime64("1970-01-01", "D")
@@ -37,10 +38,7 @@ class BarWindow:
     @cached_property
     def returns(self) -> np.ndarray:
         """(T,) log return into each bar, NaN at the first."""
-        r = np.empty(len(self.close))
-        r[:1] = np.nan
-        np.subtract(self.log_close[1:], self.log_close[:-1], out=r[1:])
-        return r
+        return rolling.diff(self.log_close)
 
     @property
     def last_date(self) -> date:

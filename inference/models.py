@@ -53,12 +53,10 @@ class TFTForecaster:
 
     def describe(self) -> dict:
         meta = self.artifact.meta
-        calibration = meta.get("calibration")
         return {"kind": "tft", "artifact": str(self.path), "git_commit": meta.get("git_commit"),
                 "train_range": meta["train_range"], "validation_range": meta["validation_range"],
                 "horizons": list(self.artifact.spec.horizons),
-                "interval_calibration": calibration and {
-                    k: calibration[k] for k in ("range", "levels", "factors", "coverage_before", "coverage_after")}}
+                "interval_calibration": meta.get("calibration")}
 
     def predict(self, items: list[Item]) -> list[Distribution]:
         from tft.data import make_inputs, series_from_window

@@ -211,9 +211,8 @@ def calibrate(data_dir: Path = typer.Option(..., help="market data folder"),
     """Fit an artifact's interval factors on its validation range and store them in it
     (`train` does this itself; this is for artifacts made before it did)."""
     from features.data import load
-    from stream.registry import artifact_path
     from tft.train import recalibrate
-    path = asyncio.run(artifact_path(load_settings().persistence.database_url, model))
+    path = _artifact_path(model)
     info = recalibrate(load(data_dir), path)
     typer.echo(f"calibrated {path} on {info['origins']:,} origins {info['range'][0]}..{info['range'][1]}")
     levels = info["levels"]
@@ -231,10 +230,15 @@ def register(path: Path = typer.Argument(..., help="a model artifact")) -> None:
     typer.echo(f"registered {art.version} -> {path.resolve()}")
 
 
-def _artifact(model: str):
+def _artifact_path(model: str) -> Path:
+    """'default', a file, or a registry version, as a file."""
     from stream.registry import artifact_path
+    return asyncio.run(artifact_path(load_settings().persistence.database_url, model))
+
+
+def _artifact(model: str):
     from tft.artifact import load as load_artifact
-    return load_artifact(asyncio.run(artifact_path(load_settings().persistence.database_url, model)))
+    return load_artifact(_artifact_path(model))
 
 
 def main() -> None:

@@ -47,6 +47,4 @@ def predict(model: TemporalFusionTransformer, inputs: TFTInputs, scales: np.ndar
     """Forecasts with the intervals widened by the artifact's calibration factors (Z, Q)."""
     model.eval()
     fc = to_forecasts(forward(model, inputs), scales)
-    if calibration is None:
-        return fc
     return replace(fc, quantiles=calib.apply(fc.quantiles, calibration, model.config.quantiles))

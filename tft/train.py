@@ -113,7 +113,7 @@ def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainCon
             if stale >= config.patience:
                 break
     model.load_state_dict(best_state)
-    factors, cal_info = _calibrate(model, sp.series, sp.y_all, sp.spec, sp.scaler, sp.val_start, sp.end, device)
+    factors, cal_info = _calibrate(model, sp.series, sp.y_all, sp.spec, sp.scaler, sp.val_start, sp.end)
     first_day = min(s.dates[0] for s in sp.series)
     meta = {
         "version": f"tft-{config.end}-{artifact.git_commit() or 'nogit'}",
@@ -136,12 +136,12 @@ def recalibrate(data: MarketData, path: Path) -> dict:
     start, end = (np.datetime64(d, "D") for d in art.meta["validation_range"])
     series = market_series(data, end, list(art.spec.symbols))
     y_all = [targets(s.close, art.config.horizons) for s in series]
-    factors, info = _calibrate(art.model, series, y_all, art.spec, art.scaler, start, end, torch.device("cpu"))
+    factors, info = _calibrate(art.model, series, y_all, art.spec, art.scaler, start, end)
     artifact.set_calibration(path, factors, info)
     return info
 
 
-def _calibrate(model, series, y_all, spec, scaler, start, end, device) -> tuple[np.ndarray, dict]:
+def _calibrate(model, series, y_all, spec, scaler, start, end) -> tuple[np.ndarray, dict]:
     """Interval factors (Z, Q) from every origin of the validation range, and a record
     of the coverage before and after, per horizon and level."""
     idx = sample_days(series, spec, start, end, need_target=True)
