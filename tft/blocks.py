@@ -6,6 +6,7 @@ Shapes use B batch, T time, V variables, D hidden; per-variable blocks take thei
 input variable-major, (V, d, *lead), and the rest (*lead, D).
 """
 import math
+from collections.abc import Iterator
 
 import torch
 import torch.nn as nn
@@ -65,7 +66,8 @@ def _linear(layer: nn.Module, a: "torch.Tensor | EmbeddedVariables") -> torch.Te
 class VariableWiseLinear(nn.Module):
     """V independent linear maps applied at once: (V, d_in, *lead) -> (V, d_out, *lead).
 
-    Variable-major, positions last: see VariableWiseGRN for why.
+    Variable-major, positions last: see VariableWiseGRN for why. `variables` applies
+    the maps of a slice of the V variables only.
     """
 
     def __init__(self, n_vars: int, d_in: int, d_out: int):
@@ -75,33 +77,54 @@ class VariableWiseLinear(nn.Module):
         bound = 1 / math.sqrt(d_in)
         nn.init.uniform_(self.weight, -bound, bound)  # nn.Linear's default, per variable
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, variables: slice = slice(None)) -> torch.Tensor:
         V, d_in, *lead = x.shape
-        y = torch.baddbmm(self.bias.unsqueeze(-1), self.weight.transpose(1, 2), x.reshape(V, d_in, -1))
+        w, b = self.weight[variables], self.bias[variables]
+        y = torch.baddbmm(b.unsqueeze(-1), w.transpose(1, 2), x.reshape(V, d_in, -1))
         return y.view(V, -1, *lead)
+
+
+Pieces = Iterator[tuple[slice, torch.Tensor]]  # (which variables, their (v, d, N) values)
 
 
 class EmbeddedVariables:
     """Variables embedded one by one, kept beside the raw inputs they came from.
 
-    A selection network's weight GRN starts with linear maps of all embedded variables
-    side by side, V * d wide. Each embedding is linear in its variable's raw input (a
-    value, and a mask), so such a map equals one of the raw inputs, 1 or 2 wide per
-    variable, with the embedding folded into its weights: 4x fewer multiply-adds for
-    the same result, and gradients reach both layers as before.
+    Two things follow from keeping the raw inputs. A selection network's weight GRN
+    starts with linear maps of all embedded variables side by side, V * d wide; each
+    embedding is linear in its variable's raw input (a value, and a mask), so such a
+    map equals one of the raw inputs, 1 or 2 wide per variable, with the embedding
+    folded into its weights: 4x fewer multiply-adds for the same result, and gradients
+    reach both layers as before. And the per-variable GRNs can take the embeddings a
+    few variables at a time (`pieces`), so the whole (V, d, N) tensor is never stored.
     """
 
     def __init__(self, *groups: tuple[VariableWiseLinear, torch.Tensor]):
         # groups: (embedding, raw (V_g, d_in_g, *lead)), in the variables' order
         self.groups = [(emb, raw.contiguous()) for emb, raw in groups]
-        self.values = torch.cat([emb(raw) for emb, raw in self.groups])  # (V, d, *lead)
+
+    @property
+    def values(self) -> torch.Tensor:  # (V, d, *lead)
+        return torch.cat([emb(raw) for emb, raw in self.groups])
+
+    def pieces(self, size: int) -> Pieces:
+        """The embedded variables, `size` at a time (fewer at the end of a group)."""
+        first = 0
+        for emb, raw in self.groups:
+            n, d_in = raw.shape[:2]
+            flat = raw.view(n, d_in, -1)
+            for i in range(0, n, size):
+                part = slice(i, min(i + size, n))
+                yield slice(first + part.start, first + part.stop), emb(flat[part], part)
+            first += n
 
     def linear(self, layer: nn.Linear) -> torch.Tensor:
         """layer(the embedded variables side by side): (*lead, out)."""
         if isinstance(layer, nn.Identity):  # the skip of a GRN whose widths match
             return _concat_variables(self.values)
-        V, d, *lead = self.values.shape
-        weight = layer.weight.view(-1, V, d)  # (out, V, d)
+        lead = self.groups[0][1].shape[2:]
+        d = self.groups[0][0].weight.shape[-1]
+        weight = layer.weight.view(layer.out_features, -1, d)  # (out, V, d)
         y, first = layer.bias, 0
         for emb, raw in self.groups:
             n, d_in = raw.shape[:2]
@@ -112,17 +135,24 @@ class EmbeddedVariables:
         return y.view(*lead, -1)
 
 
+def _pieces(x: torch.Tensor, size: int) -> Pieces:
+    """(V, d, *lead) -> its variables `size` at a time, as (v, d, N)."""
+    flat = x.reshape(x.shape[0], x.shape[1], -1)
+    for v in range(0, x.shape[0], size):
+        yield slice(v, v + size), flat[v:v + size]
+
+
 class VariableWiseGRN(nn.Module):
     """A separate GRN (no context) for each of V variables: (V, d, *lead) -> (V, d, *lead).
 
     This is where a selection network over many variables spends its time: every
     variable at every position of every sample, at a width d of 8 or so. Laid out
-    (V, d, N), each GRN is three (d x d) @ (d x N) matmuls and element-wise work
-    along N, the long contiguous axis; done a few variables at a time, the
-    intermediates stay in cache. On 2 CPU cores that is 4x faster than (N, V, d).
+    (V, d, N), each GRN is (d x d) @ (d x N) matmuls and element-wise work along N,
+    the long contiguous axis; done a few variables at a time, the intermediates stay
+    in cache. On 2 CPU cores that is 4x faster than (N, V, d).
     """
 
-    CHUNK = 8  # variables per pass: (8, 8, 8064) floats is 2 MB, about an L2 cache
+    CHUNK = 8  # variables per pass: (8, 16, 8064) floats is 4 MB, about an L2 cache
 
     def __init__(self, n_vars: int, d: int, dropout: float = 0.0):
         super().__init__()
@@ -139,29 +169,41 @@ class VariableWiseGRN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         V, d, *lead = x.shape
-        return torch.cat([y for _, y in self.chunks(x)]).view(V, d, *lead)
+        gain, shift = (p.transpose(1, 2) for p in (self.norm_weight, self.norm_bias))  # (V, d, 1)
+        normed = []
+        for c, y in self.residuals(_pieces(x, self.CHUNK)):
+            centred, rstd = _standardise_dim1(y)
+            normed.append(centred * rstd * gain[c] + shift[c])
+        return torch.cat(normed).view(V, d, *lead)
 
-    def chunks(self, x: torch.Tensor):
-        """Yields (variables, output): a slice of the V variables and their (v, d, N)
-        GRN output, so a caller can use each before the next is computed."""
-        V = x.shape[0]
-        xv = x.reshape(V, x.shape[1], -1)  # (V, d, N)
+    def residuals(self, pieces: Pieces) -> Iterator[tuple[slice, torch.Tensor]]:
+        """Each GRN up to its LayerNorm, a piece at a time: (variables, a + GLU(...)),
+        (v, d, N). The caller normalises, so it can fold the norm into what follows."""
         # (V, in, out) parameters act as (V, out, in) on column vectors
         w1, w2, w_glu = (w.transpose(1, 2) for w in (self.w1, self.w2, self.w_glu))
-        b1, b2, b_glu, gain, shift = (b.transpose(1, 2) for b in (
-            self.b1, self.b2, self.b_glu, self.norm_weight, self.norm_bias))
-        for v in range(0, V, self.CHUNK):
-            c = slice(v, v + self.CHUNK)
-            h = F.elu(torch.baddbmm(b1[c], w1[c], xv[c]))  # (v, d, N)
-            h = self.dropout(torch.baddbmm(b2[c], w2[c], h))
+        b1, b2, b_glu = (b.transpose(1, 2) for b in (self.b1, self.b2, self.b_glu))
+        if not (self.training and self.dropout.p > 0):
+            # nothing between the second layer and the GLU's: one (2d x d) map does both
+            w2, b2, w_glu, b_glu = None, None, w_glu @ w2, torch.baddbmm(b_glu, w_glu, b2)
+        for c, x in pieces:  # x: (v, d, N)
+            h = F.elu(torch.baddbmm(b1[c], w1[c], x))  # (v, d, N)
+            if w2 is not None:
+                h = self.dropout(torch.baddbmm(b2[c], w2[c], h))
             h = F.glu(torch.baddbmm(b_glu[c], w_glu[c], h), dim=1)  # (v, d, N)
-            yield c, torch.addcmul(shift[c], _layer_norm_dim1(xv[c] + h), gain[c])
+            yield c, h.add_(x)
 
 
-def _layer_norm_dim1(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    """F.layer_norm over dim 1 of (V, d, N), without moving d last."""
-    centred = x - x.mean(dim=1, keepdim=True)
-    return centred * torch.rsqrt(centred.square().mean(dim=1, keepdim=True) + eps)
+def _standardise_dim1(x: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
+    """A LayerNorm over dim 1 of (V, d, N) without moving d last, short of its gain and
+    shift: x minus its mean, and 1 / its standard deviation, (V, 1, N)."""
+    centred = x - _mean_dim1(x)
+    return centred, torch.rsqrt(_mean_dim1(centred * centred) + eps)
+
+
+def _mean_dim1(x: torch.Tensor) -> torch.Tensor:
+    """(V, d, N) -> (V, 1, N). As a matmul with a row of 1/d, since reductions over a
+    middle dimension run 2-100x slower on a CPU (torch.var_mean the slowest)."""
+    return torch.matmul(x.new_full((1, x.shape[1]), 1 / x.shape[1]), x)
 
 
 class VariableSelectionNetwork(nn.Module):
@@ -169,10 +211,13 @@ class VariableSelectionNetwork(nn.Module):
     context, after passing each through its own GRN (eqs. 6-8).
 
     Variables arrive embedded to a small width d_var, variable-major: (V, d_var, *lead).
-    Each variable's GRN works at that width and its map up to d_model is fused with the
-    weighted sum, one matmul per chunk of variables: sum_v w_v W_v h_v == concat_v(w_v h_v) @ W.
-    The result is the paper's, without ever holding a (B, T, V, d_model) tensor, which
-    is what makes a wide panel of features affordable on a CPU.
+    Each variable's GRN works at that width, and what follows its last sum is linear
+    per position, so it is folded into as few passes as it takes: the LayerNorm's
+    centring and scaling and the selection weight into one multiply-add, and the
+    norm's gain and shift with the map up to d_model into the weighted sum, one matmul
+    per chunk of variables: sum_v w_v W_v h_v == concat_v(w_v h_v) @ W. The result is
+    the paper's, without ever holding a (B, T, V, d_model) tensor, which is what makes
+    a wide panel of features affordable on a CPU.
     """
 
     def __init__(self, n_vars: int, d_var: int, d_model: int, dropout: float = 0.0,
@@ -186,18 +231,23 @@ class VariableSelectionNetwork(nn.Module):
     def forward(self, x: torch.Tensor | EmbeddedVariables, c: torch.Tensor | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         # x: (V, d_var, *lead); c: (*lead', d_context) broadcastable -> (*lead, d_model), (*lead, V)
+        size = self.var_grns.CHUNK
         if isinstance(x, EmbeddedVariables):
-            x, flat = x.values, x
+            flat, pieces = x, x.pieces(size)
         else:
-            flat = _concat_variables(x)
-        V, d, *lead = x.shape
+            flat, pieces = _concat_variables(x), _pieces(x, size)
         weights = torch.softmax(self.weights_grn(flat, c), dim=-1)  # (*lead, V)
+        V, lead = self.n_vars, weights.shape[:-1]
         w = weights.reshape(-1, V).t().unsqueeze(1)  # (V, 1, N)
-        up = self.up.weight.view(-1, V, d)  # (d_model, V, d_var)
-        out = self.up.bias
-        for vars_, h in self.var_grns.chunks(x):  # h: (v, d_var, N)
-            selected = (h * w[vars_]).flatten(0, 1)  # (v * d_var, N)
-            out = out + selected.t() @ up[:, vars_].flatten(1).t()  # (N, d_model)
+        up = self.up.weight.view(-1, V, self.up.in_features // V)  # (d_model, V, d_var)
+        gain, shift = self.var_grns.norm_weight.squeeze(1), self.var_grns.norm_bias.squeeze(1)  # (V, d_var)
+        # sum_v w_v up_v (gain_v * normed_v + shift_v): the shifts add up to w @ (up_v . shift_v)
+        out = torch.addmm(self.up.bias, w.flatten(1).t(), torch.einsum("ovd,vd->vo", up, shift))  # (N, d_model)
+        up = up * gain  # (d_model, V, d_var)
+        for vars_, y in self.var_grns.residuals(pieces):  # y: (v, d_var, N)
+            centred, rstd = _standardise_dim1(y)  # (v, d_var, N), (v, 1, N)
+            selected = (centred * (w[vars_] * rstd)).flatten(0, 1)  # (v * d_var, N)
+            out = torch.addmm(out, selected.t(), up[:, vars_].flatten(1).t())  # (N, d_model)
         return out.view(*lead, -1), weights
 
 

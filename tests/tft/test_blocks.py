@@ -1,3 +1,4 @@
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -36,11 +37,14 @@ def test_variable_wise_layers_are_independent_per_variable():
     assert changed.tolist() == [True, False, False, False, False]
 
 
-def test_variable_wise_grn_is_the_papers_grn_for_each_variable():
-    """The batched, chunked layout computes eqs. 2-4 for each variable exactly."""
+@pytest.mark.parametrize("training", [False, True])
+def test_variable_wise_grn_is_the_papers_grn_for_each_variable(training):
+    """The batched, chunked layout computes eqs. 2-4 for each variable exactly, both with
+    the second layer folded into the GLU's (inference) and apart (training, where
+    dropout sits between them; a rate this small drops nothing)."""
     torch.manual_seed(0)
     n_vars, d = 11, 8  # more variables than one chunk, and not a multiple of it
-    grn = VariableWiseGRN(n_vars, d).eval()
+    grn = VariableWiseGRN(n_vars, d, dropout=1e-12 if training else 0.0).train(training)
     for p in grn.parameters():
         torch.nn.init.normal_(p, std=0.5)
     x = torch.randn(n_vars, d, B, T)
@@ -88,6 +92,9 @@ def test_a_linear_map_of_embedded_variables_equals_the_folded_map_of_raw_inputs(
     emb = EmbeddedVariables((observed, raw_o), (known, raw_k))
     assert emb.values.shape == (V + 3, 4, B, T)
     torch.testing.assert_close(emb.values, torch.cat([observed(raw_o), known(raw_k)]))
+    pieces = list(emb.pieces(2))  # the GRNs' way in: a few variables at a time, never across groups
+    assert [(c.start, c.stop) for c, _ in pieces] == [(0, 2), (2, 4), (4, 5), (5, 7), (7, 8)]
+    torch.testing.assert_close(torch.cat([p for _, p in pieces]), emb.values.reshape(V + 3, 4, -1))
     layer = torch.nn.Linear((V + 3) * 4, D)
     side_by_side = emb.values.permute(2, 3, 0, 1).flatten(-2)  # (B, T, (V+3) * 4)
     torch.testing.assert_close(emb.linear(layer), layer(side_by_side), rtol=1e-5, atol=1e-5)
