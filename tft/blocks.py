@@ -238,7 +238,7 @@ class VariableSelectionNetwork(nn.Module):
             flat, pieces = _concat_variables(x), _pieces(x, size)
         weights = torch.softmax(self.weights_grn(flat, c), dim=-1)  # (*lead, V)
         V, lead = self.n_vars, weights.shape[:-1]
-        w = weights.reshape(-1, V).t().unsqueeze(1)  # (V, 1, N)
+        w = weights.reshape(-1, V).t().contiguous().unsqueeze(1)  # (V, 1, N): read by rows of N below
         up = self.up.weight.view(-1, V, self.up.in_features // V)  # (d_model, V, d_var)
         gain, shift = self.var_grns.norm_weight.squeeze(1), self.var_grns.norm_bias.squeeze(1)  # (V, d_var)
         # sum_v w_v up_v (gain_v * normed_v + shift_v): the shifts add up to w @ (up_v . shift_v)
