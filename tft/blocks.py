@@ -176,7 +176,7 @@ class VariableWiseGRN(nn.Module):
             normed.append(centred * rstd * gain[c] + shift[c])
         return torch.cat(normed).view(V, d, *lead)
 
-    def residuals(self, pieces: Pieces) -> Iterator[tuple[slice, torch.Tensor]]:
+    def residuals(self, pieces: Pieces) -> Pieces:
         """Each GRN up to its LayerNorm, a piece at a time: (variables, a + GLU(...)),
         (v, d, N). The caller normalises, so it can fold the norm into what follows."""
         # (V, in, out) parameters act as (V, out, in) on column vectors
