@@ -9,8 +9,10 @@ here:
 
 This script builds real feature windows (8 symbols, 2015-2019), times this project's
 model, writes the same windows to a file and runs benchmarks/pf_speed.py on them in
-.bench-venv, for several rounds; inference is the median time of a batch over 20 batches; both use hidden 32, 4 heads, encoder 63, decoder 21, 76 observed and 6
-known inputs (all of the catalog), variable width 8 (pytorch-forecasting's hidden_continuous_size).
+.bench-venv, for several rounds; inference is the median time of a batch over 20
+batches. Both use hidden 32, 4 heads, encoder 63, decoder 21, 76 observed and 6 known
+inputs (all of the catalog), variable width 8 (pytorch-forecasting's
+hidden_continuous_size).
 """
 import argparse
 import json

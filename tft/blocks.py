@@ -182,12 +182,12 @@ class VariableWiseGRN(nn.Module):
         # (V, in, out) parameters act as (V, out, in) on column vectors
         w1, w2, w_glu = (w.transpose(1, 2) for w in (self.w1, self.w2, self.w_glu))
         b1, b2, b_glu = (b.transpose(1, 2) for b in (self.b1, self.b2, self.b_glu))
-        if not (self.training and self.dropout.p > 0):
-            # nothing between the second layer and the GLU's: one (2d x d) map does both
-            w2, b2, w_glu, b_glu = None, None, w_glu @ w2, torch.baddbmm(b_glu, w_glu, b2)
+        folded = not (self.training and self.dropout.p > 0)
+        if folded:  # nothing between the second layer and the GLU's: one (2d x d) map does both
+            w_glu, b_glu = w_glu @ w2, torch.baddbmm(b_glu, w_glu, b2)
         for c, x in pieces:  # x: (v, d, N)
             h = F.elu(torch.baddbmm(b1[c], w1[c], x))  # (v, d, N)
-            if w2 is not None:
+            if not folded:
                 h = self.dropout(torch.baddbmm(b2[c], w2[c], h))
             h = F.glu(torch.baddbmm(b_glu[c], w_glu[c], h), dim=1)  # (v, d, N)
             yield c, h.add_(x)
