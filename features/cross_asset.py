@@ -8,6 +8,7 @@ The fed funds rate for day t is published the next morning, so it enters one ses
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -60,8 +61,8 @@ class Context:
     def from_windows(cls, windows: Mapping[str, BarWindow]) -> "Context":
         return cls({s: (w.dates, w.close) for s, w in windows.items() if is_context(s)})
 
-    def fingerprint(self) -> bytes:
-        """Changes whenever any value of any series does: part of a forecast's cache key."""
+    @cached_property
+    def _series_digest(self) -> bytes:
         h = hashlib.blake2b(digest_size=16)
         for name in sorted(self.series):
             d, v = self.series[name]
@@ -69,6 +70,11 @@ class Context:
             h.update(np.ascontiguousarray(d).tobytes())
             h.update(np.ascontiguousarray(v).tobytes())
         return h.digest()
+
+    def digest(self, window: bytes) -> str:
+        """Names a forecast's inputs: changes whenever the window's bytes or any value of
+        any series does. The series' part is computed once per context."""
+        return hashlib.blake2b(window + self._series_digest, digest_size=16).hexdigest()
 
     def until(self, day: np.datetime64) -> "Context":
         """The context as it stood at the close of `day`."""

@@ -2,19 +2,26 @@
 
 The window is a value object so that the streaming table stores exactly what the
 batch pipeline reads: plain arrays of dates and OHLCV, oldest first.
+
+On the wire (the table and its changelog) a window is binary: a small header, then the
+six columns as little-endian arrays. Decoding is `np.frombuffer`, no parse and no copy,
+which matters because the serving path reads a window for every request batch.
 """
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
+import struct
+
 import numpy as np
-import orjson
 
 from features import rolling
 from schemas import Bar
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 _COLUMNS = ("open", "high", "low", "close", "volume")
+_MAGIC = b"BW1"
+_HEADER = struct.Struct("<3sBI")  # magic, symbol length, bar count
 
 
 @dataclass(frozen=True)
@@ -45,15 +52,23 @@ class BarWindow:
         return self.dates[-1].astype(object)
 
     def to_bytes(self) -> bytes:
-        days = (self.dates - _EPOCH).astype(np.int64)
-        payload = {"symbol": self.symbol, "days": days, **{c: getattr(self, c) for c in _COLUMNS}}
-        return orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
+        symbol = self.symbol.encode()
+        days = (self.dates - _EPOCH).astype("<i8")
+        return b"".join((_HEADER.pack(_MAGIC, len(symbol), len(self)), symbol, days.tobytes(),
+                         *(np.asarray(getattr(self, c), dtype="<f8").tobytes() for c in _COLUMNS)))
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> "BarWindow":
-        d = orjson.loads(raw)
-        dates = _EPOCH + np.asarray(d["days"], dtype=np.int64).astype("timedelta64[D]")
-        return cls(d["symbol"], dates, *(np.asarray(d[c], dtype=np.float64) for c in _COLUMNS))
+        """The arrays are read-only views of `raw`; `append_bar` never writes in place."""
+        magic, n_symbol, n = _HEADER.unpack_from(raw)
+        if magic != _MAGIC or len(raw) != _HEADER.size + n_symbol + 48 * n:
+            raise ValueError("not an encoded BarWindow")
+        at = _HEADER.size + n_symbol
+        symbol = raw[_HEADER.size:at].decode()
+        days = np.frombuffer(raw, dtype="<i8", count=n, offset=at)
+        columns = (np.frombuffer(raw, dtype="<f8", count=n, offset=at + 8 * n * (k + 1))
+                   for k in range(len(_COLUMNS)))
+        return cls(symbol, _EPOCH + days.astype("timedelta64[D]"), *columns)
 
     @classmethod
     def empty(cls, symbol: str) -> "BarWindow":

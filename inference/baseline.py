@@ -8,11 +8,13 @@ import numpy as np
 from features.cross_asset import Context
 from features.window import BarWindow
 from inference.distribution import Distribution, gaussian
-from schemas import HORIZONS
+from schemas import HORIZONS, QUANTILES
 
 
 class RandomWalkForecaster:
     version = "baseline-rw-1"
+    horizons = HORIZONS
+    quantiles = QUANTILES
 
     def __init__(self, vol_window: int = 63):
         self.vol_window = vol_window

@@ -26,14 +26,29 @@ class MicroBatcher(Generic[I, O]):
         self._lock = asyncio.Lock()  # one forward pass at a time: batches queue, not threads
 
     async def submit(self, item: I) -> O:
+        """One item, batched with whatever else arrives within max_wait_s."""
+        (out,) = await self._add([item], wait=True)
+        return out
+
+    async def submit_many(self, items: list[I]) -> list[O]:
+        """Items that arrived together (a consumed batch): scored at once, with anything
+        already pending, and in as few passes as max_size allows. Results in order."""
+        return await self._add(items, wait=False)
+
+    async def _add(self, items: list[I], wait: bool) -> list[O]:
         loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-        self._pending.append((item, fut))
-        if len(self._pending) >= self._max_size:
-            self._close(loop)
-        elif self._timer is None:
-            self._timer = loop.call_later(self._max_wait_s, self._close, loop)
-        return await fut
+        futures = []
+        for item in items:
+            futures.append(fut := loop.create_future())
+            self._pending.append((item, fut))
+            if len(self._pending) >= self._max_size:
+                self._close(loop)
+        if self._pending:
+            if not wait:
+                self._close(loop)
+            elif self._timer is None:
+                self._timer = loop.call_later(self._max_wait_s, self._close, loop)
+        return list(await asyncio.gather(*futures))
 
     def _close(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._timer is not None:

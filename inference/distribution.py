@@ -8,9 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
+from schemas import QUANTILES
 from tft.quantiles import quantile_at
-
-QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 _Z = norm.ppf(QUANTILES)
 
 

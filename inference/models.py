@@ -11,6 +11,7 @@ from inference.baseline import RandomWalkForecaster
 from inference.config import InferenceConfig
 from inference.distribution import Distribution
 from regime.hmm import RegimeModel
+from schemas import HORIZONS, QUANTILES
 
 DEFAULT_ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "default.pt"
 
@@ -20,6 +21,8 @@ Item = tuple[BarWindow, Context]  # a symbol's window and the cross-asset contex
 class Forecaster(Protocol):
     version: str
     min_history: int  # bars a window needs before the model can score it
+    horizons: tuple[int, ...]  # of each Distribution it returns
+    quantiles: tuple[float, ...]
 
     def predict(self, items: list[Item]) -> list[Distribution]:
         """One distribution per item, in order; called once per micro-batch."""
@@ -50,6 +53,8 @@ class TFTForecaster:
         self.artifact = load(path, device)
         self.version = self.artifact.version
         self.min_history = self.artifact.spec.min_history
+        self.horizons = tuple(self.artifact.spec.horizons)
+        self.quantiles = tuple(self.artifact.config.quantiles)
 
     def describe(self) -> dict:
         meta = self.artifact.meta
@@ -82,6 +87,24 @@ def load_regime(config: InferenceConfig) -> RegimeModel | None:
         return None
     path = regime_path(resolve_artifact(config.model))
     return RegimeModel.from_dict(orjson.loads(path.read_bytes())) if path.is_file() else None
+
+
+class ContractError(RuntimeError):
+    """The served model or the settings cannot give what the wire contract promises."""
+
+
+def check_contract(forecaster: Forecaster, window_bars: int) -> None:
+    """Refuse to serve a model whose outputs the contract and the metrics table cannot hold,
+    or one that needs more history than the windows keep."""
+    if tuple(forecaster.horizons) != HORIZONS:
+        raise ContractError(f"model {forecaster.version} forecasts horizons {list(forecaster.horizons)}; "
+                            f"the contract serves {list(HORIZONS)}")
+    if tuple(forecaster.quantiles) != QUANTILES:
+        raise ContractError(f"model {forecaster.version} predicts quantiles {list(forecaster.quantiles)}; "
+                            f"the contract and forecast_metrics hold {list(QUANTILES)}")
+    if window_bars < forecaster.min_history:
+        raise ContractError(f"TFT_WINDOW_BARS={window_bars} is shorter than the {forecaster.min_history} "
+                            f"bars model {forecaster.version} reads; raise it to at least that")
 
 
 def load_forecaster(config: InferenceConfig) -> Forecaster:

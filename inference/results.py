@@ -3,10 +3,10 @@ from datetime import date
 
 import numpy as np
 
-from inference.distribution import QUANTILES, Distribution
+from inference.distribution import Distribution
 from inference.greeks import at_the_money
 from inference.risk import RiskAssessment
-from schemas import ErrorInfo, ForecastRequest, ForecastResult, HorizonForecast, RegimeInfo
+from schemas import QUANTILE_KEYS, ErrorInfo, ForecastRequest, ForecastResult, HorizonForecast, RegimeInfo
 
 
 def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_close: float,
@@ -23,7 +23,7 @@ def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_cl
         forecasts.append(HorizonForecast(
             horizon=h,
             point=float(last_close * np.exp(dist.point[i])),
-            quantiles={str(q): float(v) for q, v in zip(QUANTILES, quantiles[i])},
+            quantiles={k: float(v) for k, v in zip(QUANTILE_KEYS, quantiles[i])},
             intervals={str(c): (float(bounds[i, j]), float(bounds[i, len(levels) + j]))
                        for j, c in enumerate(levels)},
             volatility=float(dist.volatility[i]),
@@ -40,7 +40,8 @@ def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_cl
 
 
 def error_result(*, request: ForecastRequest, request_id: str, model_version: str, code: str,
-                 message: str, as_of: date | None = None, latency_ms: float = 0.0) -> ForecastResult:
+                 message: str, as_of: date | None = None, latency_ms: float = 0.0,
+                 retry_after_s: float | None = None) -> ForecastResult:
     return ForecastResult(request_id=request_id, symbol=request.symbol, as_of=as_of,
                           model_version=model_version, status="error", latency_ms=latency_ms,
-                          error=ErrorInfo(code=code, message=message))
+                          error=ErrorInfo(code=code, message=message, retry_after_s=retry_after_s))

@@ -1,7 +1,23 @@
-"""Requests in, results out: the one path that Kafka and HTTP requests both take."""
+"""Requests in, results out: the one path that Kafka and HTTP requests both take.
+
+A symbol's forecast distribution depends only on its window, the cross-asset context
+and the model, so it is computed once per (window, context, model) and kept as a
+`Base` until one of them changes: on the first request after a new bar, not on the
+bar, because most bars of a universe are never asked about before the next one (a
+replay, the context series). Each request is then shaped from its symbol's base
+(horizons, intervals, risk widening, greeks), which is cheap.
+
+Windows and contexts are compared by identity: the stream layer hands over the same
+decoded object for as long as the stored bytes are unchanged.
+"""
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+import numpy as np
+import orjson
 
 from features.cross_asset import MARKET, Context
 from features.window import BarWindow
@@ -11,7 +27,7 @@ from inference.distribution import Distribution
 from inference.greeks import risk_free_rate
 from inference.models import Forecaster
 from inference.results import error_result, ok_result
-from inference.risk import assess
+from inference.risk import RiskAssessment, assess
 from regime.hmm import VOL_WINDOW, RegimeModel
 from schemas import ForecastRequest, ForecastResult, RegimeInfo, RiskEvent
 
@@ -22,15 +38,54 @@ class Outcome:
     risk_events: tuple[RiskEvent, ...] = ()
 
 
+@dataclass(frozen=True)
+class Base:
+    """A symbol's forecast before any request shapes it."""
+
+    window: BarWindow
+    context: Context
+    dist: Distribution
+    risk: RiskAssessment
+    regime: RegimeInfo | None
+    rate: float
+
+    @property
+    def as_of(self) -> date:
+        return self.window.last_date
+
+    @property
+    def last_close(self) -> float:
+        return float(self.window.close[-1])
+
+
+class SharedForecasts(Protocol):
+    """Encoded distributions shared between workers (persistence.cache.SharedValues)."""
+
+    async def get_many(self, keys: list[str]) -> list[bytes | None]: ...
+
+    async def put_many(self, items: list[tuple[str, bytes]]) -> None: ...
+
+
+def inputs_key(model_version: str, window: BarWindow, context: Context) -> str:
+    return f"{model_version}:{window.symbol}:{context.digest(window.to_bytes())}"
+
+
 class ForecastService:
     def __init__(self, forecaster: Forecaster, config: InferenceConfig,
                  on_batch: Callable[[int, float], None] | None = None,
-                 regime: RegimeModel | None = None):
+                 regime: RegimeModel | None = None, shared: SharedForecasts | None = None):
         self.forecaster = forecaster
         self.config = config
         self.regime = regime
+        self.shared = shared
+        self._bases: dict[str, Base] = {}  # symbol -> its latest base
         self.batcher: MicroBatcher[tuple[BarWindow, Context], Distribution] = MicroBatcher(
             forecaster.predict, config.max_batch, config.max_wait_ms / 1000, on_batch)
+        self.computed = 0  # distributions computed by the model, not found: for tests and metrics
+
+    @property
+    def model_version(self) -> str:
+        return self.forecaster.version
 
     def market_regime(self, context: Context) -> RegimeInfo | None:
         """The market's regime from the SPY series of the context, when both are there."""
@@ -43,40 +98,101 @@ class ForecastService:
         name = max(probs, key=probs.get)
         return RegimeInfo(name=name, confidence=probs[name], probabilities=probs)
 
-    @property
-    def model_version(self) -> str:
-        return self.forecaster.version
+    def _held(self, window: BarWindow, context: Context) -> Base | None:
+        base = self._bases.get(window.symbol)
+        if base is not None and base.window is window and base.context is context:
+            return base
+        return None
 
-    async def forecast(self, request: ForecastRequest, request_id: str, window: BarWindow | None,
-                       context: Context, received: float | None = None) -> Outcome:
-        """`received` is the perf_counter() time the request arrived, for the latency figure."""
-        received = time.perf_counter() if received is None else received
+    async def bases(self, pairs: Sequence[tuple[BarWindow, Context]]) -> list[Base]:
+        """The base of each (window, context): held, shared by another worker, or computed,
+        all that need the model in one forward pass."""
+        out: list[Base | None] = [self._held(w, c) for w, c in pairs]
+        todo: dict[tuple, int] = {}  # distinct inputs -> the first pair that has them
+        for i, base in enumerate(out):
+            if base is None:
+                w, c = pairs[i]
+                todo.setdefault((w.symbol, id(w), id(c)), i)
+        if todo:
+            idx = list(todo.values())
+            keys = [inputs_key(self.model_version, *pairs[i]) for i in idx]
+            found = [None if raw is None else distribution_from_bytes(raw)
+                     for raw in await self.shared.get_many(keys)] if self.shared else [None] * len(idx)
+            missing = [j for j, d in enumerate(found) if d is None]
+            if missing:
+                items = [pairs[idx[j]] for j in missing]
+                # One alone waits a moment for company (concurrent HTTP requests); a
+                # consumed batch is all there is, and is scored at once.
+                computed = [await self.batcher.submit(items[0])] if len(items) == 1 else \
+                    await self.batcher.submit_many(items)
+                self.computed += len(computed)
+                for j, dist in zip(missing, computed, strict=True):
+                    found[j] = dist
+                if self.shared:
+                    await self.shared.put_many([(keys[j], distribution_to_bytes(found[j])) for j in missing])
+            made = {}
+            for key, i, dist in zip(todo, idx, found, strict=True):
+                window, context = pairs[i]
+                made[key] = self._bases[window.symbol] = Base(
+                    window, context, dist, assess(window, dist, self.config),
+                    self.market_regime(context), risk_free_rate(context))
+            out = [b or made[(w.symbol, id(w), id(c))] for b, (w, c) in zip(out, pairs)]
+        return out  # type: ignore[return-value]
 
-        def elapsed_ms() -> float:
-            return (time.perf_counter() - received) * 1000
-
-        common = dict(request=request, request_id=request_id, model_version=self.model_version)
+    def refusal(self, request: ForecastRequest, window: BarWindow | None) -> tuple[str, str] | None:
+        """(code, message) when this request cannot be forecast from this window."""
         if window is None or len(window) == 0:
-            return Outcome(error_result(**common, code="unknown_symbol", latency_ms=elapsed_ms(),
-                                        message=f"no bars have been received for {request.symbol}"))
+            return "unknown_symbol", f"no bars have been received for {request.symbol}"
         if len(window) < self.forecaster.min_history:
-            return Outcome(error_result(
-                **common, code="insufficient_history", as_of=window.last_date, latency_ms=elapsed_ms(),
-                message=f"{request.symbol} has {len(window)} bars; the model needs "
-                        f"{self.forecaster.min_history}"))
-        dist = await self.batcher.submit((window, context))
-        risk = assess(window, dist, self.config) if request.risk_adjustment else None
+            return ("insufficient_history", f"{request.symbol} has {len(window)} bars; the model "
+                                            f"needs {self.forecaster.min_history}")
+        return None
+
+    def shape(self, request: ForecastRequest, request_id: str, base: Base, latency_ms: float) -> Outcome:
+        """One request's answer from its symbol's base."""
+        dist, risk = base.dist, base.risk if request.risk_adjustment else None
         if risk is not None:
             dist = dist.widened(risk.scale)
-        result = ok_result(**common, as_of=window.last_date, last_close=float(window.close[-1]),
-                           dist=dist, risk=risk, regime=self.market_regime(context),
-                           rate=risk_free_rate(context), latency_ms=elapsed_ms())
+        result = ok_result(request=request, request_id=request_id, model_version=self.model_version,
+                           as_of=base.as_of, last_close=base.last_close, dist=dist, risk=risk,
+                           regime=base.regime, rate=base.rate, latency_ms=latency_ms)
         events = ()
         if risk is not None and risk.alert:
             events = (RiskEvent(
-                request_id=request_id, symbol=request.symbol, as_of=window.last_date,
+                request_id=request_id, symbol=request.symbol, as_of=base.as_of,
                 kind="vol_spike", value=risk.vol_ratio, threshold=self.config.risk_vol_ratio_alert,
                 message=f"{self.config.risk_short_window}-day realized volatility is "
                         f"{risk.vol_ratio:.2f}x its {self.config.risk_long_window}-day level; "
                         f"intervals widened {risk.scale:.2f}x"),)
         return Outcome(result, events)
+
+    def failed(self, request: ForecastRequest, request_id: str, code: str, message: str,
+               latency_ms: float, as_of: date | None = None, retry_after_s: float | None = None) -> Outcome:
+        return Outcome(error_result(request=request, request_id=request_id, as_of=as_of,
+                                    model_version=self.model_version, code=code, message=message,
+                                    latency_ms=latency_ms, retry_after_s=retry_after_s))
+
+    async def forecast(self, request: ForecastRequest, request_id: str, window: BarWindow | None,
+                       context: Context, received: float | None = None) -> Outcome:
+        """One request; `received` is its time.monotonic() arrival, for the latency figure."""
+        received = time.monotonic() if received is None else received
+        elapsed = lambda: (time.monotonic() - received) * 1000
+        refused = self.refusal(request, window)
+        if refused is not None:
+            as_of = window.last_date if window is not None and len(window) else None
+            return self.failed(request, request_id, *refused, latency_ms=elapsed(), as_of=as_of)
+        (base,) = await self.bases([(window, context)])
+        return self.shape(request, request_id, base, elapsed())
+
+
+def distribution_to_bytes(d: Distribution) -> bytes:
+    return orjson.dumps({"horizons": d.horizons, "quantiles": d.quantiles, "point": d.point,
+                         "volatility": d.volatility, "prob_up": d.prob_up},
+                        option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def distribution_from_bytes(raw: bytes) -> Distribution:
+    """Exact: orjson writes the shortest repr that reads back as the same float64."""
+    d = orjson.loads(raw)
+    return Distribution(tuple(d["horizons"]), np.asarray(d["quantiles"], dtype=np.float64),
+                        *(np.asarray(d[k], dtype=np.float64) for k in ("point", "volatility", "prob_up")))

@@ -1,58 +1,31 @@
-"""The metrics sink: results are buffered and written in batches, one transaction each.
+"""The metrics sink: served forecasts written to PostgreSQL in batches, one transaction each.
 
-Every insert is keyed on the request id, so a batch written twice (a retry after a
-crash, a request redelivered by Kafka) leaves the rows it left the first time.
+The rows come from the `forecast.ledger` topic, and its offsets are committed only
+after the transaction, so a row lives in Kafka until it lives in PostgreSQL. Every
+insert is keyed on the request id: a batch written twice (a redelivery after a crash)
+leaves the rows it left the first time.
 """
-import logging
-
 import asyncpg
 
 from persistence.repositories import (forecast_metrics, market_regime_history, prediction_audit,
                                       risk_adjustment_history)
-from schemas import ForecastRequest, ForecastResult
-
-log = logging.getLogger(__name__)
+from schemas import ServedForecast
 
 
-class MetricsSink:
-    def __init__(self, pool: asyncpg.Pool, flush_rows: int):
-        self.pool = pool
-        self.flush_rows = flush_rows
-        self._metrics: list[tuple] = []
-        self._audit: list[tuple] = []
-        self._risk: list[tuple] = []
-        self._regime: list[tuple] = []
-
-    def add(self, request: ForecastRequest, result: ForecastResult, last_close: float | None,
-            source: str) -> bool:
-        """Buffer one result; True when the buffer is full and should be flushed."""
-        self._audit.append(prediction_audit.row(request, result, source))
-        if result.status == "ok":
-            self._metrics.extend(forecast_metrics.rows(result, last_close))
-            if (risk := risk_adjustment_history.row(result)) is not None:
-                self._risk.append(risk)
-            if (regime := market_regime_history.row(result)) is not None:
-                self._regime.append(regime)
-        return len(self._audit) >= self.flush_rows
-
-    @property
-    def pending(self) -> int:
-        return len(self._audit)
-
-    async def flush(self) -> int:
-        if not self._audit:
-            return 0
-        metrics, audit, risk, regime = self._metrics, self._audit, self._risk, self._regime
-        self._metrics, self._audit, self._risk, self._regime = [], [], [], []
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                await forecast_metrics.ForecastMetricsRepository(conn).insert_many(rows=metrics)
-                await prediction_audit.PredictionAuditRepository(conn).insert_many(rows=audit)
-                await risk_adjustment_history.RiskAdjustmentRepository(conn).insert_many(rows=risk)
-                await market_regime_history.MarketRegimeRepository(conn).insert_many(rows=regime)
-        except (OSError, asyncpg.PostgresError):
-            # Keep the rows for the next flush: the database being away must not lose them.
-            self._metrics[:0], self._audit[:0], self._risk[:0], self._regime[:0] = metrics, audit, risk, regime
-            log.exception("metrics sink: write failed, %d results kept for retry", len(audit))
-            raise
-        return len(audit)
+async def write(pool: asyncpg.Pool, served: list[ServedForecast]) -> int:
+    """Rows for every served request, all or none; returns the requests written."""
+    metrics, audit, risk, regime = [], [], [], []
+    for s in served:
+        audit.append(prediction_audit.row(s.request, s.result, s.source))
+        if s.result.status == "ok":
+            metrics.extend(forecast_metrics.rows(s.result, s.last_close))
+            if (r := risk_adjustment_history.row(s.result)) is not None:
+                risk.append(r)
+            if (g := market_regime_history.row(s.result)) is not None:
+                regime.append(g)
+    async with pool.acquire() as conn, conn.transaction():
+        await forecast_metrics.ForecastMetricsRepository(conn).insert_many(rows=metrics)
+        await prediction_audit.PredictionAuditRepository(conn).insert_many(rows=audit)
+        await risk_adjustment_history.RiskAdjustmentRepository(conn).insert_many(rows=risk)
+        await market_regime_history.MarketRegimeRepository(conn).insert_many(rows=regime)
+    return len(served)

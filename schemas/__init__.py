@@ -7,6 +7,8 @@ from schemas.codec import decode, encode
 from schemas.errors import SchemaError
 from schemas.events import (
     HORIZONS,
+    QUANTILE_KEYS,
+    QUANTILES,
     SCHEMA_VERSION,
     Bar,
     DeadLetter,
@@ -19,10 +21,11 @@ from schemas.events import (
     RegimeEvent,
     RegimeInfo,
     RiskEvent,
+    ServedForecast,
 )
 
 __all__ = [
-    "HORIZONS", "SCHEMA_VERSION", "Bar", "DeadLetter", "ErrorInfo", "ForecastRequest",
+    "HORIZONS", "QUANTILE_KEYS", "QUANTILES", "SCHEMA_VERSION", "Bar", "DeadLetter", "ErrorInfo", "ForecastRequest",
     "ForecastResult", "HorizonForecast", "OptionGreeks", "OptionQuote", "RegimeEvent", "RegimeInfo",
-    "RiskEvent", "SchemaError", "decode", "encode",
+    "RiskEvent", "SchemaError", "ServedForecast", "decode", "encode",
 ]

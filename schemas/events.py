@@ -7,7 +7,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
-HORIZONS = (1, 5, 10, 21)  # trading days; the model's output heads are trained for these
+# The contract's one home for both: a served model must produce exactly these (checked at start).
+HORIZONS = (1, 5, 10, 21)  # trading days
+QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)  # levels of the `quantiles` of every forecast
+QUANTILE_KEYS = tuple(str(q) for q in QUANTILES)
 DISCLAIMER = (
     "Forecasts are statistical estimates for research and risk management, not "
     "investment advice. Past performance does not guarantee future results."
@@ -126,6 +129,7 @@ class HorizonForecast(BaseModel):
 class ErrorInfo(BaseModel):
     code: str
     message: str
+    retry_after_s: float | None = None  # rate_limited: when one more request will be admitted
 
 
 class ForecastResult(BaseModel):
@@ -173,3 +177,14 @@ class RiskEvent(BaseModel):
     value: float
     threshold: float
     message: str
+
+
+class ServedForecast(BaseModel):
+    """What the metrics sink records of one served request: the internal `forecast.ledger`
+    topic carries one per request, whatever its source, so that no row waits in memory."""
+
+    schema_version: int = SCHEMA_VERSION
+    request: ForecastRequest
+    result: ForecastResult
+    source: Literal["kafka", "http"]
+    last_close: float | None = None

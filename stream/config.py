@@ -16,7 +16,10 @@ class StreamConfig:
     web_host: str = "127.0.0.1"
     web_bind: str | None = None
     web_port: int = 8007
-    # Bars kept per symbol: the longest feature lookback (252 days) plus the encoder length.
-    window_bars: int = 400
+    # Bars kept per symbol: at least the served model's history (the default model reads
+    # 315; `train --full` 504), checked when the worker starts.
+    window_bars: int = 512
     lag_interval_s: float = 5.0
+    producer_linger_ms: int = 5
+    commit_interval_s: float = 1.0
     data_dir: Path = Path("../shared/data")

@@ -16,9 +16,11 @@ cache_hits = Counter("tft_forecast_cache_hits_total", "Results served from the R
 bars_total = Counter("tft_bars_ingested_total", "Bars added to the symbol windows")
 dead_letters_total = Counter("tft_dead_letters_total", "Messages sent to a dead-letter topic",
                              ["topic"])
+forwarded_total = Counter("tft_forwarded_total", "Events forwarded to their symbol's home partition",
+                          ["topic"])
 risk_events_total = Counter("tft_risk_events_total", "Risk events emitted", ["kind"])
-sink_rows_total = Counter("tft_metrics_sink_results_total", "Results written to PostgreSQL")
-sink_errors_total = Counter("tft_metrics_sink_errors_total", "Failed metrics sink flushes")
+sink_rows_total = Counter("tft_metrics_sink_results_total", "Served requests written to PostgreSQL")
+sink_errors_total = Counter("tft_metrics_sink_errors_total", "Failed metrics sink transactions")
 consumer_lag = Gauge("tft_consumer_lag_messages", "High-water mark minus consumer position",
                      ["topic", "partition"])
 

@@ -1,11 +1,22 @@
 """Tables, on RocksDB and backed by changelog topics.
 
-`symbol_to_bars` is co-partitioned with the input topics (same key, same partition
-count), so a request finds its symbol's window on the worker that owns its partition.
-The cross-asset series every forecast needs (VIX, SPY, sector ETFs, rates, and the
-option-implied series of each underlying) are also kept in a global table, which every
-worker holds in full.
+`symbol_to_bars` is co-partitioned with the by-symbol topics: a symbol's window lives in
+the partition that murmur2 of its name picks (`stream.keys.home_partition`), on the
+worker that owns that partition, whatever partition its bars and requests first
+arrived on. The cross-asset series every forecast needs (VIX, SPY, sector ETFs, rates,
+and the option-implied series of each underlying) are also kept in a global table,
+which every worker holds in full.
+
+Faust's RocksDB store files a write under the partition of the event being processed,
+and a batch holds events of several partitions, so writes name their event
+(`as_event`). Reads go by the key (`use_partitioner`), not by the current event.
 """
+import contextlib
+import weakref
+
+import faust
+from faust.streams import _current_event  # the store reads the current event from it
+
 from features.cross_asset import CONTEXT_SYMBOLS, Context
 from features.options import option_series
 from features.window import BarWindow
@@ -16,6 +27,7 @@ symbol_to_bars = app.Table(
     partitions=settings.stream.partitions,
     key_type=bytes,
     value_type=bytes,  # a BarWindow, see features/window.py
+    use_partitioner=True,
 )
 
 context_to_bars = app.GlobalTable(
@@ -26,16 +38,64 @@ context_to_bars = app.GlobalTable(
 )
 
 
-def window_of(symbol: str) -> BarWindow | None:
-    raw = symbol_to_bars.get(symbol.encode())
-    return BarWindow.from_bytes(raw) if raw else None
+@contextlib.contextmanager
+def as_event(event: faust.types.EventT):
+    """Table writes inside this block are filed under `event`'s partition."""
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
 
 
-def current_context(symbol: str) -> Context:
-    """The market-wide series, and the option-implied series of `symbol` if any."""
-    windows = {}
-    for name in (*CONTEXT_SYMBOLS, *option_series(symbol)):
-        raw = context_to_bars.get(name.encode())
-        if raw:
-            windows[name] = BarWindow.from_bytes(raw)
-    return Context.from_windows(windows)
+class Windows:
+    """Decoded windows of a table, decoded again only when the stored bytes change, so
+    that the same object comes back while a window is unchanged (see inference.service)."""
+
+    def __init__(self, table):
+        self.table = table
+        self._decoded: dict[bytes, tuple[bytes, BarWindow]] = {}
+
+    def get(self, symbol: str) -> BarWindow | None:
+        key = symbol.encode()
+        raw = self.table.get(key)
+        if not raw:
+            return None
+        held = self._decoded.get(key)
+        if held is not None and held[0] == raw:
+            return held[1]
+        window = BarWindow.from_bytes(raw)
+        self._decoded[key] = (raw, window)
+        return window
+
+    def put(self, window: BarWindow) -> bytes:
+        key, raw = window.symbol.encode(), window.to_bytes()
+        self.table[key] = raw
+        self._decoded[key] = (raw, window)
+        return raw
+
+
+class Contexts:
+    """Each symbol's context, rebuilt only when one of its series' windows changes."""
+
+    def __init__(self, windows: Windows):
+        self.windows = windows
+        self._built: dict[str, tuple[list[BarWindow | None], Context]] = {}
+
+    def of(self, symbol: str) -> Context:
+        """The market-wide series, and the option-implied series of `symbol` if any."""
+        names = (*CONTEXT_SYMBOLS, *option_series(symbol))
+        windows = [self.windows.get(n) for n in names]
+        held = self._built.get(symbol)
+        # By identity: held windows stay referenced here, so none can be freed and replaced
+        # by a new object at the same address.
+        if held is not None and all(a is b for a, b in zip(held[0], windows)):
+            return held[1]
+        context = Context.from_windows({n: w for n, w in zip(names, windows) if w is not None})
+        self._built[symbol] = (windows, context)
+        return context
+
+
+windows = Windows(symbol_to_bars)
+context_windows = Windows(context_to_bars)
+contexts = Contexts(context_windows)

@@ -1,14 +1,6 @@
-"""Periodic work: flush the metrics sink, publish consumer lag."""
+"""Periodic work: publish consumer lag."""
 from stream import metrics
 from stream.app import app, settings
-from stream.runtime import current_runtime
-
-
-@app.timer(interval=settings.persistence.sink_flush_interval_s)
-async def flush_metrics_sink():
-    runtime = current_runtime()
-    if runtime is not None:
-        await runtime.flush()
 
 
 @app.timer(interval=settings.stream.lag_interval_s)

@@ -1,4 +1,8 @@
-"""Every topic the service reads or writes. Names are the wire contract; see the README."""
+"""Every topic the service reads or writes. Names are the wire contract; see the README.
+
+The by-symbol topics and the ledger are internal: keyed by symbol and written by the
+workers alone, so each event sits in its symbol's home partition (stream.keys).
+"""
 from stream.app import app, settings
 
 MARKET_TICKS = "market.ticks"
@@ -10,6 +14,9 @@ MODEL_COMMANDS = "model.commands"
 MODEL_EVENTS = "model.events"
 INPUTS = (MARKET_TICKS, FORECAST_REQUESTS, MODEL_COMMANDS)
 OUTPUTS = (FORECAST_RESULTS, REGIME_EVENTS, RISK_EVENTS, MODEL_EVENTS)
+BY_SYMBOL = ".by-symbol"
+FORECAST_LEDGER = "forecast.ledger"
+INTERNAL = (MARKET_TICKS + BY_SYMBOL, FORECAST_REQUESTS + BY_SYMBOL, FORECAST_LEDGER)
 
 
 def dlq(name: str) -> str:
@@ -21,7 +28,7 @@ def full_name(name: str) -> str:
 
 
 def all_names() -> list[str]:
-    return [full_name(n) for n in (*INPUTS, *OUTPUTS, *map(dlq, INPUTS))]
+    return [full_name(n) for n in (*INPUTS, *OUTPUTS, *INTERNAL, *map(dlq, INPUTS))]
 
 
 def _topic(name: str):
@@ -34,4 +41,7 @@ forecast_requests = _topic(FORECAST_REQUESTS)
 forecast_results = _topic(FORECAST_RESULTS)
 regime_events = _topic(REGIME_EVENTS)
 risk_events = _topic(RISK_EVENTS)
+bars_by_symbol = _topic(MARKET_TICKS + BY_SYMBOL)
+requests_by_symbol = _topic(FORECAST_REQUESTS + BY_SYMBOL)
+forecast_ledger = _topic(FORECAST_LEDGER)
 dead_letters = {name: _topic(dlq(name)) for name in INPUTS}

@@ -1,4 +1,6 @@
 """HTTP API on the worker's web server (port 8007): the Kafka flow, over HTTP."""
+import asyncio
+import math
 import time
 import uuid
 
@@ -7,13 +9,18 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from persistence.repositories.feature_importance import FeatureImportanceRepository
-from schemas import HORIZONS, ForecastRequest, SchemaError, decode, encode
+from inference.serving import Ask
+from schemas import HORIZONS, ForecastRequest, SchemaError, ServedForecast, decode, encode
+from stream import metrics
 from stream.app import app, settings
 from stream.routing import FORWARDED_BY, forward, owner_elsewhere, served_by
-from stream.runtime import get_runtime
-from stream.tables import current_context, window_of
+from stream.lifecycle import resources
+from stream.readiness import readiness
+from stream.tables import contexts, windows
+from stream.topics import forecast_ledger
 
 JSON = "application/json"
+ERROR_STATUS = {"unknown_symbol": 404, "rate_limited": 429, "internal_error": 503}
 
 
 def _json(view: View, body: dict, status: int = 200) -> Response:
@@ -23,7 +30,7 @@ def _json(view: View, body: dict, status: int = 200) -> Response:
 @app.page("/forecast/generate")
 class GenerateForecast(View):
     async def post(self, request: Request) -> Response:
-        received = time.perf_counter()
+        received = time.monotonic()
         raw = await request.read()
         try:
             body = decode(ForecastRequest, raw)
@@ -33,13 +40,24 @@ class GenerateForecast(View):
         if owner is not None:
             status, answer, headers = await forward(owner, request, raw)
             return self.bytes(answer, content_type=JSON, status=status, headers=headers)
-        runtime = await get_runtime(settings)
-        outcome = await runtime.serve(body, body.request_id or str(uuid.uuid4()),
-                                      window_of(body.symbol), current_context(body.symbol), "http", received)
+        serving = await resources.opened()
+        window = windows.get(body.symbol)
+        ask = Ask(body, body.request_id or str(uuid.uuid4()), window, contexts.of(body.symbol), received)
+        (outcome,) = await serving.serve([ask])
         result = outcome.result
-        status = 200 if result.status == "ok" else {
-            "unknown_symbol": 404, "rate_limited": 429, "internal_error": 503}.get(result.error.code, 422)
-        return self.bytes(encode(result), content_type=JSON, status=status, headers=served_by())
+        # The answer waits for its ledger record to be on Kafka: its rows cannot be lost.
+        await (await forecast_ledger.send(key=body.symbol.encode(), value=encode(ServedForecast(
+            request=body, result=result, source="http",
+            last_close=float(window.close[-1]) if window is not None and len(window) else None))))
+        metrics.requests_total.labels(source="http", status=result.status).inc()
+        metrics.request_latency.labels(source="http").observe(time.monotonic() - received)
+        headers = served_by()
+        status = 200
+        if result.error is not None:
+            status = ERROR_STATUS.get(result.error.code, 422)
+            if result.error.retry_after_s is not None:
+                headers["Retry-After"] = str(max(1, math.ceil(result.error.retry_after_s)))
+        return self.bytes(encode(result), content_type=JSON, status=status, headers=headers)
 
 
 @app.page("/features/{symbol}/importance")
@@ -52,9 +70,8 @@ class FeatureImportance(View):
         if horizon not in HORIZONS:
             return _json(self, {"error": {"code": "invalid_request",
                                           "message": f"unknown horizon {horizon}; supported: {list(HORIZONS)}"}}, 422)
-        runtime = await get_runtime(settings)
-        version = runtime.service.model_version
-        async with runtime.pool.acquire() as conn:
+        version = (await resources.opened()).service.model_version
+        async with resources.pool.acquire() as conn:
             rows = await FeatureImportanceRepository(conn).for_symbol(
                 model_version=version, symbol=symbol.upper(), horizon=horizon)
         if not rows:
@@ -65,27 +82,51 @@ class FeatureImportance(View):
                             "features": rows})
 
 
+@app.page("/live")
+class Live(View):
+    """Liveness: the event loop answers. A dependency being away is not a reason to restart."""
+
+    async def get(self, request: Request) -> Response:
+        return _json(self, {"status": "alive"})
+
+
+@app.page("/ready")
+class Ready(View):
+    async def get(self, request: Request) -> Response:
+        waiting = await readiness.pending()
+        return _json(self, {"ready": not waiting, "waiting_for": waiting}, 503 if waiting else 200)
+
+
 @app.page("/health")
 class Health(View):
+    """Ready, and which dependencies are degraded: 200 while forecasts can be served."""
+
     async def get(self, request: Request) -> Response:
-        checks = {}
-        try:
-            runtime = await get_runtime(settings)
-            async with runtime.pool.acquire() as conn:
-                checks["postgres"] = await conn.fetchval("SELECT 1") == 1
-            checks["redis"] = bool(await runtime.redis.ping())
-        except Exception as e:  # health reports every failure rather than raising it
-            checks["error"] = f"{type(e).__name__}: {e}"
-        checks["kafka"] = bool(app.consumer.assignment())
-        ok = all(v is True for k, v in checks.items() if k != "error") and "error" not in checks
-        return _json(self, {"status": "ok" if ok else "degraded", "checks": checks}, 200 if ok else 503)
+        waiting = await readiness.pending()
+        checks = {"kafka": "ok" if app.consumer.assignment() else "unassigned"}
+        if resources.is_open:
+            try:
+                async with asyncio.timeout(1.0):
+                    async with resources.pool.acquire() as conn:
+                        await conn.fetchval("SELECT 1")
+                checks["postgres"] = "ok"
+            except Exception as e:  # noqa: BLE001 - reported, not raised
+                checks["postgres"] = f"degraded: rows wait in Kafka ({type(e).__name__})"
+            try:
+                async with asyncio.timeout(1.0):
+                    await resources.redis.ping()
+                checks["redis"] = "ok"
+            except Exception as e:  # noqa: BLE001
+                checks["redis"] = f"degraded: per-worker rate limits, no shared cache ({type(e).__name__})"
+        status = "starting" if waiting else "ok" if all(v == "ok" for v in checks.values()) else "degraded"
+        return _json(self, {"status": status, "waiting_for": waiting, "checks": checks},
+                     503 if waiting else 200)
 
 
 @app.page("/model/status")
 class ModelStatus(View):
     async def get(self, request: Request) -> Response:
-        runtime = await get_runtime(settings)
-        forecaster = runtime.service.forecaster
+        forecaster = (await resources.opened()).service.forecaster
         return _json(self, {
             "model_version": forecaster.version,
             "min_history": forecaster.min_history,

@@ -2,7 +2,7 @@ import asyncpg
 import orjson
 
 from persistence.queries import queries
-from schemas import ForecastResult
+from schemas import QUANTILE_KEYS, ForecastResult
 
 _SQL = queries("forecast_metrics")
 
@@ -12,7 +12,7 @@ def rows(result: ForecastResult, last_close: float) -> list[tuple]:
     regime = result.regime.name if result.regime else None
     return [
         (result.request_id, f.horizon, result.symbol, result.as_of, result.model_version, last_close,
-         f.point, *(f.quantiles[q] for q in ("0.1", "0.25", "0.5", "0.75", "0.9")),
+         f.point, *(f.quantiles[q] for q in QUANTILE_KEYS),
          orjson.dumps(f.intervals).decode(), f.volatility, f.prob_up, regime, result.latency_ms)
         for f in result.forecasts
     ]

@@ -1,35 +1,84 @@
-"""forecast.requests -> forecast.results (+ risk.events). Concurrent actors feed one
-micro-batcher, so requests that arrive together share a forward pass."""
+"""forecast.requests -> forecast.results (+ risk.events, + forecast.ledger for the sink).
+
+One actor per agent, taking requests a batch at a time: Faust acknowledges a batch only
+when the next is asked for, so an offset is never committed past a request still being
+served (with concurrency above 1 it can be: faust-streaming #606). The batch shares
+its Redis round trips and one forward pass for the symbols that need one. Faust
+flushes the producer before it commits, so a committed request has its result, and
+its ledger record, on Kafka.
+"""
 import time
 
-from schemas import ForecastRequest, SchemaError, decode, encode
+from inference.serving import Ask
+from schemas import ForecastRequest, SchemaError, ServedForecast, decode, encode
 from stream import metrics
 from stream.app import app, settings
 from stream.dlq import send_dead_letter
-from stream.keys import check_key
-from stream.runtime import get_runtime
-from stream.tables import current_context, window_of
-from stream.topics import FORECAST_REQUESTS, forecast_requests, forecast_results, risk_events
+from stream.keys import check_key, home_partition
+from stream.lifecycle import resources
+from stream.tables import contexts, windows
+from stream.topics import (FORECAST_REQUESTS, forecast_ledger, forecast_requests, forecast_results,
+                           requests_by_symbol, risk_events)
+
+_i = settings.inference
 
 
-@app.agent(forecast_requests, concurrency=settings.inference.max_batch)
-async def serve_forecasts(stream):
-    async for event in stream.events():
-        received = time.perf_counter()
+def request_id(request: ForecastRequest, msg) -> str:
+    """A request without an id is named by where it first arrived: a redelivery gets the
+    same name, and so one row, not two."""
+    return request.request_id or f"{msg.topic}:{msg.partition}:{msg.offset}"
+
+
+async def decoded(events) -> list[tuple[object, ForecastRequest]]:
+    out = []
+    for event in events:
         try:
             request = decode(ForecastRequest, event.value)
             check_key(event.key, request.symbol)
         except SchemaError as e:
             await send_dead_letter(event, FORECAST_REQUESTS, str(e))
             continue
-        # A redelivered request without an id gets the same id again: one row, not two.
-        msg = event.message
-        request_id = request.request_id or f"{msg.topic}:{msg.partition}:{msg.offset}"
-        runtime = await get_runtime(settings)
-        outcome = await runtime.serve(request, request_id, window_of(request.symbol),
-                                      current_context(request.symbol), "kafka", received)
-        key = request.symbol.encode()
-        await forecast_results.send(key=key, value=encode(outcome.result))
+        out.append((event, request))
+    return out
+
+
+async def serve(items: list[tuple[object, ForecastRequest]]) -> None:
+    if not items:
+        return
+    serving = await resources.opened()
+    asks = [Ask(r, request_id(r, e.message), windows.get(r.symbol), contexts.of(r.symbol),
+                e.message.time_in or time.monotonic()) for e, r in items]
+    outcomes = await serving.serve(asks)
+    for ask, outcome in zip(asks, outcomes):
+        key = ask.request.symbol.encode()
+        result = outcome.result
+        await forecast_results.send(key=key, value=encode(result))
+        last_close = float(ask.window.close[-1]) if ask.window is not None and len(ask.window) else None
+        await forecast_ledger.send(key=key, value=encode(ServedForecast(
+            request=ask.request, result=result, source="kafka", last_close=last_close)))
         for risk in outcome.risk_events:
             await risk_events.send(key=key, value=encode(risk))
             metrics.risk_events_total.labels(kind=risk.kind).inc()
+        metrics.requests_total.labels(source="kafka", status=result.status).inc()
+        metrics.request_latency.labels(source="kafka").observe(result.latency_ms / 1000)
+
+
+@app.agent(forecast_requests)
+async def serve_forecasts(stream):
+    n = settings.stream.partitions
+    async for events in stream.take_events(_i.max_batch, within=_i.max_wait_ms / 1000):
+        home = []
+        for event, request in await decoded(events):
+            if event.message.partition == home_partition(request.symbol, n):
+                home.append((event, request))
+            else:  # named now, so that the id does not depend on the hop
+                named = request.model_copy(update={"request_id": request_id(request, event.message)})
+                await requests_by_symbol.send(key=request.symbol.encode(), value=encode(named))
+                metrics.forwarded_total.labels(topic=FORECAST_REQUESTS).inc()
+        await serve(home)
+
+
+@app.agent(requests_by_symbol)
+async def serve_forwarded_forecasts(stream):
+    async for events in stream.take_events(_i.max_batch, within=_i.max_wait_ms / 1000):
+        await serve(await decoded(events))

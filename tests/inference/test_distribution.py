@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from inference.distribution import QUANTILES, Distribution, gaussian
+from inference.distribution import Distribution, gaussian
+from schemas import QUANTILES
 
 
 def test_gaussian_levels_are_exact_inside_and_outside_the_reported_quantiles():

@@ -8,7 +8,7 @@ from inference.baseline import RandomWalkForecaster
 from inference.config import InferenceConfig
 from inference.greeks import risk_free_rate
 from inference.service import ForecastService
-from schemas import ForecastRequest
+from schemas import QUANTILE_KEYS, ForecastRequest
 from tests.helpers import NO_CONTEXT, window_of
 
 
@@ -30,7 +30,7 @@ async def test_ok_result_follows_the_contract(service, panel):
     assert res.model_version == "baseline-rw-1" and res.disclaimer
     assert [f.horizon for f in res.forecasts] == [21, 1]
     for f in res.forecasts:
-        q = [f.quantiles[k] for k in ("0.1", "0.25", "0.5", "0.75", "0.9")]
+        q = [f.quantiles[k] for k in QUANTILE_KEYS]
         assert q == sorted(q) and f.point > 0
         (l50, h50), (l68, h68), (l95, h95) = (f.intervals[k] for k in ("0.5", "0.68", "0.95"))
         assert l95 < l68 < l50 <= f.quantiles["0.5"] <= h50 < h68 < h95

@@ -1,8 +1,7 @@
 import asyncpg
 import pytest
-import redis.asyncio as redis
 
-from tests.services import fresh_database, redis_settings
+from tests.services import fresh_database
 
 
 @pytest.fixture(scope="session")
@@ -19,13 +18,3 @@ async def pool(database_url):
         await migrate(conn)
     yield p
     await p.close()
-
-
-@pytest.fixture
-async def redis_client():
-    host, port, db = redis_settings()
-    client = redis.Redis(host=host, port=port, db=db)
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()

@@ -5,27 +5,25 @@ from inference.baseline import RandomWalkForecaster
 from inference.config import InferenceConfig
 from inference.service import ForecastService
 from persistence.repositories.forecast_metrics import ForecastMetricsRepository
-from persistence.sink import MetricsSink
-from schemas import ForecastRequest
+from persistence.sink import write
+from schemas import ForecastRequest, ServedForecast
 from tests.helpers import NO_CONTEXT, window_of
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def outcome(panel):
+async def served(panel):
     svc = ForecastService(RandomWalkForecaster(63), InferenceConfig(max_wait_ms=1))
     w = window_of(panel, "SPY", "2023-12-29", 300)
     req = ForecastRequest(symbol="SPY", user_id="alice", request_id="sink-1")
-    return req, (await svc.forecast(req, "sink-1", w, NO_CONTEXT)).result, float(w.close[-1])
+    result = (await svc.forecast(req, "sink-1", w, NO_CONTEXT)).result
+    return ServedForecast(request=req, result=result, source="kafka", last_close=float(w.close[-1]))
 
 
-async def test_a_result_written_twice_leaves_one_row_per_horizon(pool, outcome):
-    req, res, close = outcome
-    sink = MetricsSink(pool, flush_rows=100)
+async def test_a_result_written_twice_leaves_one_row_per_horizon(pool, served):
     for _ in range(2):
-        sink.add(req, res, close, "kafka")
-        assert await sink.flush() == 1
+        assert await write(pool, [served]) == 1
     async with pool.acquire() as conn:
         rows = await ForecastMetricsRepository(conn).for_request(request_id="sink-1")
         assert [r["horizon"] for r in rows] == [1, 5, 10, 21]
@@ -36,17 +34,15 @@ async def test_a_result_written_twice_leaves_one_row_per_horizon(pool, outcome):
             "SELECT count(*) FROM risk_adjustment_history WHERE request_id = 'sink-1'") == 1
 
 
-async def test_a_failed_flush_keeps_its_rows_for_the_next(pool, outcome):
-    req, res, close = outcome
-    res = res.model_copy(update={"request_id": "sink-2"})
-    sink = MetricsSink(pool, flush_rows=1)
-    assert sink.add(req, res, close, "http") is True  # full at one row
+async def test_a_failed_write_leaves_no_row_of_its_batch(pool, served):
+    other = served.model_copy(update={"result": served.result.model_copy(update={"request_id": "sink-2"})})
     async with pool.acquire() as conn:
         await conn.execute("ALTER TABLE prediction_audit RENAME TO prediction_audit_away")
         try:
             with pytest.raises(asyncpg.UndefinedTableError):
-                await sink.flush()
-            assert sink.pending == 1
+                await write(pool, [other])
         finally:
             await conn.execute("ALTER TABLE prediction_audit_away RENAME TO prediction_audit")
-    assert await sink.flush() == 1 and sink.pending == 0
+        # forecast_metrics is written first in the transaction, and rolled back with it
+        assert await conn.fetchval("SELECT count(*) FROM forecast_metrics WHERE request_id = 'sink-2'") == 0
+    assert await write(pool, [other]) == 1

@@ -9,6 +9,7 @@ import orjson
 import pytest
 import redis.asyncio as redis
 
+from schemas import QUANTILE_KEYS
 from tests.services import redis_settings
 from tests.stream.conftest import results_for
 
@@ -37,7 +38,7 @@ def assert_contract(result: dict, horizons: list[int]) -> None:
     assert result["model_version"] and result["disclaimer"] and result["latency_ms"] >= 0
     assert [f["horizon"] for f in result["forecasts"]] == horizons
     for f in result["forecasts"]:
-        q = [f["quantiles"][k] for k in ("0.1", "0.25", "0.5", "0.75", "0.9")]
+        q = [f["quantiles"][k] for k in QUANTILE_KEYS]
         assert q == sorted(q) and f["point"] > 0 and f["volatility"] > 0
         (lo68, hi68), (lo95, hi95) = f["intervals"]["0.68"], f["intervals"]["0.95"]
         assert lo95 < lo68 < f["quantiles"]["0.5"] < hi68 < hi95

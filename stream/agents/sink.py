@@ -1,0 +1,36 @@
+"""forecast.ledger -> PostgreSQL: forecast_metrics, prediction_audit, risk and regime rows.
+
+A batch is acknowledged only after its transaction commits. While PostgreSQL is away
+the agent retries the batch it holds; the backlog waits in Kafka (Faust pauses a
+partition whose stream buffer is full), not in memory, and forecasts keep flowing.
+"""
+import asyncio
+import logging
+
+import asyncpg
+
+from persistence.sink import write
+from schemas import ServedForecast
+from stream import metrics
+from stream.app import app, settings
+from stream.lifecycle import resources
+from stream.topics import forecast_ledger
+
+log = logging.getLogger(__name__)
+_p = settings.persistence
+
+
+@app.agent(forecast_ledger)
+async def write_served(stream):
+    async for events in stream.take_events(_p.sink_batch, within=_p.sink_within_s):
+        await resources.opened()
+        served = [ServedForecast.model_validate_json(e.value) for e in events]
+        while True:
+            try:
+                metrics.sink_rows_total.inc(await write(resources.pool, served))
+                break
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+                metrics.sink_errors_total.inc()
+                log.warning("metrics sink: %d served requests wait for PostgreSQL (%s: %s)",
+                            len(served), type(e).__name__, e)
+                await asyncio.sleep(_p.sink_retry_s)

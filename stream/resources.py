@@ -1,0 +1,70 @@
+"""What agents and views share inside one worker: the serving steps, PostgreSQL, Redis.
+
+Opened once when the worker starts (the model loaded, the schema migrated, Redis
+pinged) and closed when it stops; agents and views wait for it rather than open it.
+It holds connections and the decoded model, never data: windows live in the tables,
+served forecasts in the ledger topic until PostgreSQL has them.
+"""
+import asyncio
+import logging
+
+import asyncpg
+import redis.asyncio as redis
+
+from inference.models import check_contract, load_forecaster, load_regime
+from inference.service import ForecastService
+from inference.serving import Serving
+from persistence.cache import Backoff, RedisGate, SharedValues
+from persistence.migrate import migrate
+from stream import metrics
+from stream.registry import serving
+from stream.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Resources:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._opened = asyncio.Event()
+        self.serving: Serving | None = None
+        self.pool: asyncpg.Pool | None = None
+        self.redis: redis.Redis | None = None
+        self.redis_backoff = Backoff(settings.persistence.redis_retry_s)
+
+    async def open(self) -> None:
+        s, p = self.settings, self.settings.persistence
+        inference = await serving(p.database_url, s.inference)
+        forecaster = await asyncio.to_thread(load_forecaster, inference)
+        check_contract(forecaster, s.stream.window_bars)
+        self.pool = await asyncpg.create_pool(p.database_url, min_size=p.pool_min, max_size=p.pool_max)
+        async with self.pool.acquire() as conn:
+            if applied := await migrate(conn):
+                log.info("applied migrations %s", applied)
+        self.redis = redis.Redis(host=p.redis_host, port=p.redis_port, db=p.redis_db,
+                                 socket_timeout=p.redis_timeout_s, socket_connect_timeout=p.redis_timeout_s)
+        try:
+            await self.redis.ping()
+        except (redis.RedisError, OSError) as e:
+            self.redis_backoff.failed("start", e)  # served without it until it answers
+        shared = SharedValues(self.redis, "tft:dist:", p.cache_ttl_s, self.redis_backoff)
+        service = ForecastService(forecaster, s.inference, metrics.observe_batch,
+                                  await asyncio.to_thread(load_regime, inference), shared)
+        gate = RedisGate(self.redis, p.rate_limits, p.default_tier, p.receipt_ttl_s, self.redis_backoff)
+        self.serving = Serving(service, gate)
+        self._opened.set()
+        log.info("serving model %s", forecaster.version)
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened.is_set()
+
+    async def opened(self) -> Serving:
+        await self._opened.wait()
+        return self.serving
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+        if self.redis is not None:
+            await self.redis.aclose()
