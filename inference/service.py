@@ -12,7 +12,7 @@ decoded object for as long as the stored bytes are unchanged.
 """
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
@@ -40,7 +40,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Base:
-    """A symbol's forecast before any request shapes it."""
+    """A symbol's forecast before any request shapes it, and the answers already shaped
+    from it by the options that shaped them (most requests ask alike)."""
 
     window: BarWindow
     context: Context
@@ -48,6 +49,7 @@ class Base:
     risk: RiskAssessment
     regime: RegimeInfo | None
     rate: float
+    shaped: dict = field(default_factory=dict, compare=False)
 
     @property
     def as_of(self) -> date:
@@ -63,7 +65,8 @@ class SharedForecasts(Protocol):
 
     async def get_many(self, keys: list[str]) -> list[bytes | None]: ...
 
-    async def put_many(self, items: list[tuple[str, bytes]]) -> None: ...
+    async def put_many(self, items: list[tuple[str, bytes]]) -> bool:
+        """True when stored."""
 
 
 def inputs_key(model_version: str, window: BarWindow, context: Context) -> str:
@@ -79,6 +82,10 @@ class ForecastService:
         self.regime = regime
         self.shared = shared
         self._bases: dict[str, Base] = {}  # symbol -> its latest base
+        # Bases computed while the shared store was away, to share once it is back: a
+        # restarted worker must find the distribution rather than compute it again in
+        # another batch, which can differ in the last bits.
+        self._unshared: dict[str, tuple[str, Distribution]] = {}
         self.batcher: MicroBatcher[tuple[BarWindow, Context], Distribution] = MicroBatcher(
             forecaster.predict, config.max_batch, config.max_wait_ms / 1000, on_batch)
         self.computed = 0  # distributions computed by the model, not found: for tests and metrics
@@ -128,8 +135,8 @@ class ForecastService:
                 self.computed += len(computed)
                 for j, dist in zip(missing, computed, strict=True):
                     found[j] = dist
-                if self.shared:
-                    await self.shared.put_many([(keys[j], distribution_to_bytes(found[j])) for j in missing])
+                for j in missing:
+                    self._unshared[pairs[idx[j]][0].symbol] = (keys[j], found[j])
             made = {}
             for key, i, dist in zip(todo, idx, found, strict=True):
                 window, context = pairs[i]
@@ -137,6 +144,11 @@ class ForecastService:
                     window, context, dist, assess(window, dist, self.config),
                     self.market_regime(context), risk_free_rate(context))
             out = [b or made[(w.symbol, id(w), id(c))] for b, (w, c) in zip(out, pairs)]
+        if self._unshared and self.shared:
+            items = list(self._unshared.items())
+            if await self.shared.put_many([(key, distribution_to_bytes(d)) for _, (key, d) in items]):
+                for symbol, _ in items:
+                    self._unshared.pop(symbol, None)
         return out  # type: ignore[return-value]
 
     def refusal(self, request: ForecastRequest, window: BarWindow | None) -> tuple[str, str] | None:
@@ -150,6 +162,17 @@ class ForecastService:
 
     def shape(self, request: ForecastRequest, request_id: str, base: Base, latency_ms: float) -> Outcome:
         """One request's answer from its symbol's base."""
+        options = (tuple(request.forecast_horizons), tuple(request.confidence_intervals),
+                   request.risk_adjustment, request.include_options_greeks)
+        template = base.shaped.get(options)
+        if template is None:
+            template = base.shaped[options] = self._shape(request, base)
+        result, events = template
+        return Outcome(result.model_copy(update={"request_id": request_id, "latency_ms": latency_ms}),
+                       tuple(e.model_copy(update={"request_id": request_id}) for e in events))
+
+    def _shape(self, request: ForecastRequest, base: Base) -> tuple[ForecastResult, tuple[RiskEvent, ...]]:
+        request_id, latency_ms = "", 0.0  # each request's own, set by shape()
         dist, risk = base.dist, base.risk if request.risk_adjustment else None
         if risk is not None:
             dist = dist.widened(risk.scale)
@@ -164,7 +187,7 @@ class ForecastService:
                 message=f"{self.config.risk_short_window}-day realized volatility is "
                         f"{risk.vol_ratio:.2f}x its {self.config.risk_long_window}-day level; "
                         f"intervals widened {risk.scale:.2f}x"),)
-        return Outcome(result, events)
+        return result, events
 
     def failed(self, request: ForecastRequest, request_id: str, code: str, message: str,
                latency_ms: float, as_of: date | None = None, retry_after_s: float | None = None) -> Outcome:

@@ -177,13 +177,17 @@ class SharedValues:
             self.backoff.failed("shared forecasts", e)
             return [None] * len(keys)
 
-    async def put_many(self, items: list[tuple[str, bytes]]) -> None:
+    async def put_many(self, items: list[tuple[str, bytes]]) -> bool:
+        """True when stored; False while Redis is away."""
         if not items or not self.backoff.ready():
-            return
+            return not items
         try:
             async with self.client.pipeline(transaction=False) as pipe:
                 for key, value in items:
                     pipe.set(self.prefix + key, value, ex=self.ttl_s)
                 await pipe.execute()
+            self.backoff.succeeded()
+            return True
         except (RedisError, OSError) as e:
             self.backoff.failed("shared forecasts", e)
+            return False

@@ -2,13 +2,16 @@
 # Local infrastructure for `make run` and `make test`: Apache Kafka (KRaft, single
 # node), PostgreSQL and Redis. `up` starts only what does not already answer on its
 # port and records what it started; `down` stops exactly those, so a developer's own
-# services are never touched.
+# services are never touched. `stop NAME` and `start NAME` stop and start one of them,
+# its data kept (the fault tests do this to private instances: TFT_RUN_DIR and the
+# *_PORT variables give those their own folder and ports).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-RUN="$ROOT/.run"
+RUN="${TFT_RUN_DIR:-$ROOT/.run}"
 STARTED="$RUN/started"
 KAFKA_LIBS="$ROOT/.kafka/libs"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
 PG_PORT="${PG_PORT:-5432}"
 REDIS_PORT="${REDIS_PORT:-6379}"
 mkdir -p "$RUN"
@@ -31,7 +34,7 @@ kafka_up() {
   listening "$KAFKA_PORT" && { echo "services: kafka already on $KAFKA_PORT"; return; }
   [ -d "$KAFKA_LIBS" ] || { echo "services: $KAFKA_LIBS missing, run make setup" >&2; exit 1; }
   local data="$RUN/kafka" conf="$RUN/kafka.properties"
-  sed -e "s#@DATA@#$data/log#" -e "s#@PORT@#$KAFKA_PORT#" "$ROOT/scripts/kafka/server.properties" > "$conf"
+  sed -e "s#@DATA@#$data/log#" -e "s#@PORT@#$KAFKA_PORT#" -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#" "$ROOT/scripts/kafka/server.properties" > "$conf"
   local cp="$KAFKA_LIBS/*" log4j="-Dlog4j.configuration=file:$ROOT/scripts/kafka/log4j.properties"
   if [ ! -f "$data/log/meta.properties" ]; then
     mkdir -p "$data/log"
@@ -43,13 +46,17 @@ kafka_up() {
   echo kafka >> "$STARTED"; echo "services: kafka started on $KAFKA_PORT"
 }
 
-kafka_down() {
+kafka_stop() {
   [ -f "$RUN/kafka.pid" ] || return 0
   local pid; pid=$(cat "$RUN/kafka.pid")
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   kill -9 "$pid" 2>/dev/null || true
   rm -f "$RUN/kafka.pid"
+}
+
+kafka_down() {
+  kafka_stop
   # The broker's data is test and demo data: start the next run from a clean log. The
   # worker's table state (default TFT_STATE_DIR) points into that log, so it goes too;
   # Faust would rightly refuse offsets beyond the end of a new, empty changelog.
@@ -72,7 +79,8 @@ postgres_up() {
   echo postgres >> "$STARTED"; echo "services: postgres started on $PG_PORT"
 }
 
-postgres_down() { as_postgres "$(pg_bin)/pg_ctl" -D "$RUN/pgdata" -m fast -w stop >/dev/null || true; }
+postgres_stop() { as_postgres "$(pg_bin)/pg_ctl" -D "$RUN/pgdata" -m fast -w stop >/dev/null || true; }
+postgres_down() { postgres_stop; }
 
 redis_up() {
   listening "$REDIS_PORT" && { echo "services: redis already on $REDIS_PORT"; return; }
@@ -84,7 +92,14 @@ redis_up() {
   echo redis >> "$STARTED"; echo "services: redis started on $REDIS_PORT"
 }
 
-redis_down() { [ -f "$RUN/redis.pid" ] && kill "$(cat "$RUN/redis.pid")" 2>/dev/null || true; rm -f "$RUN/redis.pid"; }
+redis_stop() {
+  [ -f "$RUN/redis.pid" ] || return 0
+  local pid; pid=$(cat "$RUN/redis.pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$RUN/redis.pid"
+}
+redis_down() { redis_stop; }
 
 case "${1:-}" in
   up) postgres_up; redis_up; kafka_up ;;
@@ -92,5 +107,7 @@ case "${1:-}" in
     [ -f "$STARTED" ] || exit 0
     for s in $(tac "$STARTED" | awk '!seen[$0]++'); do "${s}_down"; echo "services: $s stopped"; done
     rm -f "$STARTED" ;;
-  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+  stop) "${2:?name}_stop"; echo "services: $2 stopped" ;;
+  start) "${2:?name}_up" ;;
+  *) echo "usage: $0 up|down|stop NAME|start NAME" >&2; exit 2 ;;
 esac

@@ -26,4 +26,5 @@ app = faust.App(
     producer_linger_ms=_s.producer_linger_ms,
     # Bounds what a crash makes Kafka redeliver, and how long readiness trails ingestion.
     broker_commit_interval=_s.commit_interval_s,
+    broker_session_timeout=_s.session_timeout_s,
 )

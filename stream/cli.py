@@ -1,6 +1,7 @@
 """`tft-forecast`: run the service, replay real bars, send requests."""
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def up(data_dir: Path = typer.Option(None, help="market data folder; default $MA
     seed(data_dir, settings.stream.window_bars)
     if settings.inference.model != "baseline":
         ensure_importance(data_dir, settings)
-    worker(loglevel)
+    # A fresh process: the worker does not carry the data frames that seeding read.
+    os.execv(sys.executable, [sys.executable, "-m", "stream", "worker", "--loglevel", loglevel])
 
 
 def ensure_importance(data_dir: Path, settings) -> None:

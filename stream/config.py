@@ -21,5 +21,13 @@ class StreamConfig:
     window_bars: int = 512
     lag_interval_s: float = 5.0
     producer_linger_ms: int = 5
+    # A request agent serves what arrived within this long as one batch: at saturation
+    # batches fill (TFT_MAX_BATCH) before it passes; at low rates it is latency.
+    batch_within_ms: float = 1.0
+    # How soon a context series written by another worker reaches this one's forecasts.
+    context_refresh_s: float = 1.0
     commit_interval_s: float = 1.0
+    # How long the group waits for a worker that stopped answering (kill -9, a lost
+    # node) before its partitions move. Kafka allows 6 s at least.
+    session_timeout_s: float = 30.0
     data_dir: Path = Path("../shared/data")

@@ -53,7 +53,10 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         web_port=get("TFT_WEB_PORT", s.web_port, int),
         window_bars=get("TFT_WINDOW_BARS", s.window_bars, int),
         lag_interval_s=get("TFT_LAG_INTERVAL_S", s.lag_interval_s, float),
+        context_refresh_s=get("TFT_CONTEXT_REFRESH_S", s.context_refresh_s, float),
+        batch_within_ms=get("TFT_BATCH_WITHIN_MS", s.batch_within_ms, float),
         producer_linger_ms=get("KAFKA_PRODUCER_LINGER_MS", s.producer_linger_ms, int),
+        session_timeout_s=get("KAFKA_SESSION_TIMEOUT_S", s.session_timeout_s, float),
         commit_interval_s=get("KAFKA_COMMIT_INTERVAL_S", s.commit_interval_s, float),
         data_dir=get("MARKET_DATA_DIR", s.data_dir, Path),
     )

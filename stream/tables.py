@@ -12,6 +12,7 @@ and a batch holds events of several partitions, so writes name their event
 (`as_event`). Reads go by the key (`use_partitioner`), not by the current event.
 """
 import contextlib
+import time
 import weakref
 
 import faust
@@ -22,12 +23,20 @@ from features.options import option_series
 from features.window import BarWindow
 from stream.app import app, settings
 
+# The tables hold a few MB (55 windows of 512 bars); Faust's RocksDB defaults (a 2 GiB
+# block cache, 3 x 64 MiB write buffers per partition) are sized for far larger state.
+def _store_options() -> dict:
+    return {"write_buffer_size": 4 << 20, "max_write_buffer_number": 2,
+            "block_cache_size": 8 << 20, "block_cache_compressed_size": 1 << 20}
+
+
 symbol_to_bars = app.Table(
     "symbol_to_bars",
     partitions=settings.stream.partitions,
     key_type=bytes,
     value_type=bytes,  # a BarWindow, see features/window.py
     use_partitioner=True,
+    options=_store_options(),
 )
 
 context_to_bars = app.GlobalTable(
@@ -35,6 +44,7 @@ context_to_bars = app.GlobalTable(
     partitions=settings.stream.partitions,
     key_type=bytes,
     value_type=bytes,
+    options=_store_options(),
 )
 
 
@@ -55,6 +65,7 @@ class Windows:
     def __init__(self, table):
         self.table = table
         self._decoded: dict[bytes, tuple[bytes, BarWindow]] = {}
+        self.generation = 0  # counts this worker's writes
 
     def get(self, symbol: str) -> BarWindow | None:
         key = symbol.encode()
@@ -72,21 +83,35 @@ class Windows:
         key, raw = window.symbol.encode(), window.to_bytes()
         self.table[key] = raw
         self._decoded[key] = (raw, window)
+        self.generation += 1
         return raw
 
 
 class Contexts:
-    """Each symbol's context, rebuilt only when one of its series' windows changes."""
+    """Each symbol's context, rebuilt only when one of its series' windows changes.
 
-    def __init__(self, windows: Windows):
+    Reading two dozen series from the global table for every request cost more than the
+    rest of serving together. They are read again when this worker has written one of
+    them, and otherwise at most every `refresh_s`, which is how long a series written
+    by another worker can take to reach this one's forecasts.
+    """
+
+    def __init__(self, windows: Windows, refresh_s: float):
         self.windows = windows
+        self.refresh_s = refresh_s
         self._built: dict[str, tuple[list[BarWindow | None], Context]] = {}
+        self._read: dict[str, tuple[int, float]] = {}  # symbol -> (generation, time) of the last read
 
     def of(self, symbol: str) -> Context:
         """The market-wide series, and the option-implied series of `symbol` if any."""
+        held = self._built.get(symbol)
+        now = time.monotonic()
+        gen, at = self._read.get(symbol, (-1, 0.0))
+        if held is not None and gen == self.windows.generation and now - at < self.refresh_s:
+            return held[1]
+        self._read[symbol] = (self.windows.generation, now)
         names = (*CONTEXT_SYMBOLS, *option_series(symbol))
         windows = [self.windows.get(n) for n in names]
-        held = self._built.get(symbol)
         # By identity: held windows stay referenced here, so none can be freed and replaced
         # by a new object at the same address.
         if held is not None and all(a is b for a, b in zip(held[0], windows)):
@@ -98,4 +123,4 @@ class Contexts:
 
 windows = Windows(symbol_to_bars)
 context_windows = Windows(context_to_bars)
-contexts = Contexts(context_windows)
+contexts = Contexts(context_windows, settings.stream.context_refresh_s)

@@ -21,6 +21,7 @@ from stream.topics import (FORECAST_REQUESTS, forecast_ledger, forecast_requests
                            requests_by_symbol, risk_events)
 
 _i = settings.inference
+_within_s = settings.stream.batch_within_ms / 1000
 
 
 def request_id(request: ForecastRequest, msg) -> str:
@@ -66,7 +67,7 @@ async def serve(items: list[tuple[object, ForecastRequest]]) -> None:
 @app.agent(forecast_requests)
 async def serve_forecasts(stream):
     n = settings.stream.partitions
-    async for events in stream.take_events(_i.max_batch, within=_i.max_wait_ms / 1000):
+    async for events in stream.take_events(_i.max_batch, within=_within_s):
         home = []
         for event, request in await decoded(events):
             if event.message.partition == home_partition(request.symbol, n):
@@ -80,5 +81,5 @@ async def serve_forecasts(stream):
 
 @app.agent(requests_by_symbol)
 async def serve_forwarded_forecasts(stream):
-    async for events in stream.take_events(_i.max_batch, within=_i.max_wait_ms / 1000):
+    async for events in stream.take_events(_i.max_batch, within=_within_s):
         await serve(await decoded(events))

@@ -86,3 +86,18 @@ async def test_a_model_failure_is_an_error_for_its_requests_only(redis_client, p
     out = await s.serve([ask(w, "boom-1"), ask(None, "boom-2", symbol="NOPE")])
     assert out[0].result.error.code == "internal_error" and "weights are NaN" in out[0].result.error.message
     assert out[1].result.error.code == "unknown_symbol"
+
+
+async def test_a_base_computed_while_redis_was_away_is_shared_once_it_is_back(redis_client, panel):
+    w = window_of(panel, "TLT", "2023-12-29", 300)
+    s = serving(redis_client)
+    s.gate.backoff.failed("test", OSError("away"))
+    s.gate.backoff.retry_s = 3600
+    await s.serve([ask(w, "u1", symbol="TLT")])
+    assert await redis_client.keys("t:dist:*") == []
+    s.gate.backoff.succeeded()
+    await s.serve([ask(w, "u2", symbol="TLT")])  # held: served from memory, and now shared
+    late = serving(redis_client)
+    await late.serve([ask(w, "u3", symbol="TLT")])
+    assert s.service.computed == 1 and late.service.computed == 0
+    assert len(await redis_client.keys("t:dist:*")) == 1

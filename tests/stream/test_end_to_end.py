@@ -11,7 +11,7 @@ import redis.asyncio as redis
 
 from schemas import QUANTILE_KEYS
 from tests.services import redis_settings
-from tests.stream.conftest import results_for
+from tests.workers import results_for
 
 pytestmark = pytest.mark.integration
 
@@ -141,6 +141,12 @@ async def test_http_errors_and_operational_endpoints(worker):
     assert 'tft_consumer_lag_messages{partition="0",topic="%s"}' % worker.topic("market.ticks") in metrics
     assert "tft_forecast_request_latency_seconds_bucket" in metrics
     assert "tft_inference_batch_size_bucket" in metrics
+
+
+async def test_bars_and_requests_from_any_client_reach_their_window(worker, data_dir):
+    from tests.stream.any_client import check_any_client_is_served
+    from tests.workers import SEED_BARS, SEED_SYMBOLS
+    await check_any_client_is_served([worker], data_dir, SEED_BARS * len(SEED_SYMBOLS))
 
 
 async def test_window_table_is_recovered_from_the_changelog(worker, kafka):

@@ -6,7 +6,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.stream.conftest import new_worker, seed_bars
+from tests.workers import new_worker, seed_bars
 
 pytestmark = pytest.mark.integration
 
@@ -42,3 +42,9 @@ async def test_any_worker_answers_for_any_symbol_with_the_owners_forecast(pair):
             assert answers[0].json()["forecasts"] == answers[1].json()["forecasts"]
             served[symbol] = owners.pop()
     assert len(set(served.values())) == 2, served  # both workers own some of the symbols
+
+
+async def test_with_two_workers_any_client_reaches_the_window(pair, data_dir):
+    from tests.stream.any_client import check_any_client_is_served
+    from tests.workers import SEED_BARS
+    await check_any_client_is_served(pair, data_dir, SEED_BARS * (len(SYMBOLS) + 1))

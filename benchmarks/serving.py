@@ -1,0 +1,131 @@
+"""The serving path's targets, end to end through Kafka, from a cold start.
+
+    scripts/with_services.sh .venv/bin/python benchmarks/serving.py --data-dir ../shared/data
+
+It starts `tft-forecast up` (topics, seeding the latest bars of every symbol, the
+worker) as `make run` does, with empty state, and measures:
+
+1. saturation counted from the launch: as soon as the topics exist, 20,000 requests
+   over the traded symbols are published at once; the figure is requests answered per
+   minute between the launch and the last result;
+2. readiness: seconds from the launch to `/ready`, and the latency of the first
+   request sent once it is;
+3. steady rates: p50/p95/p99 from publish to result at 1,000 and 10,000 requests/min;
+4. the worker's RSS after all of it.
+
+With --workers 2 a second worker joins the group before the steady runs and the
+saturation run is repeated on both (scale-out).
+"""
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scripts.model_benchmark import run_kafka  # noqa: E402
+
+
+def bench_args(**kw) -> argparse.Namespace:
+    base = dict(requests=0, rps=0.0, duration=60.0, symbols="", user="benchmark", timeout=180.0)
+    return argparse.Namespace(**{**base, **kw})
+
+
+async def topics_exist(bootstrap: str, name: str, timeout: float = 300) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while name not in await admin.list_topics():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"topic {name} not created within {timeout} s")
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+
+
+def wait_ready(url: str, timeout: float = 300) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/ready", timeout=2).status_code == 200:
+                return time.monotonic()
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError("worker not ready")
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def start(env: dict, command: str, log: Path) -> subprocess.Popen:
+    return subprocess.Popen([str(ROOT / ".venv/bin/tft-forecast"), command], env=env, cwd=ROOT,
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default="../shared/data")
+    p.add_argument("--requests", type=int, default=20000)
+    p.add_argument("--workers", type=int, default=1, choices=(1, 2))
+    p.add_argument("--steady-s", type=float, default=60.0, help="seconds of each steady run")
+    args = p.parse_args()
+
+    run = f"bench{int(time.time())}"
+    state = Path(f"/tmp/tft-{run}")
+    env = {**os.environ, "MARKET_DATA_DIR": args.data_dir, "KAFKA_TOPIC_PREFIX": f"{run}.",
+           "TFT_APP_ID": f"tft-{run}", "TFT_STATE_DIR": str(state / "w0"), "TFT_WEB_PORT": "8107"}
+    os.environ.update(KAFKA_TOPIC_PREFIX=env["KAFKA_TOPIC_PREFIX"])
+    bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    url = "http://127.0.0.1:8107"
+    procs = []
+    try:
+        launched = time.monotonic()
+        procs.append(up := start(env, "up", state.with_suffix(".w0.log")))
+        asyncio.run(topics_exist(bootstrap, f"{run}.forecast.requests"))
+        print(f"== saturation: {args.requests} requests published once the topics exist "
+              f"({time.monotonic() - launched:.1f} s after launch)")
+        asyncio.run(run_kafka(bench_args(requests=args.requests)))
+        total = time.monotonic() - launched
+        print(f"counted from launch: {args.requests / total * 60:,.0f} forecasts/min ({total:.1f} s)")
+
+        ready = wait_ready(url)
+        print(f"== ready {ready - launched:.1f} s after launch; first request after ready:")
+        asyncio.run(run_kafka(bench_args(requests=1, symbols="MSFT")))
+
+        if args.workers == 2:
+            env2 = {**env, "TFT_STATE_DIR": str(state / "w1"), "TFT_WEB_PORT": "8108"}
+            procs.append(start(env2, "worker", state.with_suffix(".w1.log")))
+            wait_ready("http://127.0.0.1:8108")
+            time.sleep(5)  # the rebalance settles
+            print("== saturation with two workers (warm)")
+            asyncio.run(run_kafka(bench_args(requests=args.requests)))
+        else:
+            print("== saturation, warm worker")
+            asyncio.run(run_kafka(bench_args(requests=args.requests)))
+        for per_min in (1000, 10000):
+            print(f"== steady {per_min:,}/min for {args.steady_s:.0f} s")
+            asyncio.run(run_kafka(bench_args(rps=per_min / 60, duration=args.steady_s)))
+        worker_pid = up.pid  # `up` execs the worker in its own process
+        print(f"== worker RSS {rss_mb(worker_pid):,.0f} MB")
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(60)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Real worker processes against real brokers, PostgreSQL and Redis: what the stream and
+fault tests drive. Each run gets its own topic prefix, consumer group, state folder
+and port, so runs never see each other's messages."""
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from features.data import load, select
+from stream.publish import bars_from_panel, publish_bars
+from tests.services import redis_settings
+
+BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+# Two traded symbols and some of the cross-asset context the TFT reads; the rest of the
+# context is absent, which the model sees as masked inputs.
+SEED_SYMBOLS = ["SPY", "AAPL", "VIX", "TLT"]
+SEED_BARS = 400
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Worker:
+    def __init__(self, env: dict, state_dir: Path, log_path: Path):
+        self.env, self.state_dir, self.log_path = env, state_dir, log_path
+        self.url = f"http://127.0.0.1:{env['TFT_WEB_PORT']}"
+        self.bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
+        self.proc: subprocess.Popen | None = None
+
+    def topic(self, name: str) -> str:
+        return self.env["KAFKA_TOPIC_PREFIX"] + name
+
+    def start(self, timeout: float = 120) -> None:
+        """Start and wait until the worker says it is healthy (ready to serve)."""
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "stream", "worker"], env=self.env,
+                                     stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"worker exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        pytest.fail(f"worker not healthy within {timeout} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no last commit, no flush."""
+        self.proc.kill()
+        self.proc.wait()
+
+    def rss_mb(self) -> float:
+        return int(Path(f"/proc/{self.proc.pid}/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+
+    def log_tail(self, n: int = 60) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+
+
+def new_worker(tmp: Path, run: str, database_url: str, bootstrap: str = BOOTSTRAP,
+               redis_at: tuple[str, int, int] | None = None, **env) -> Worker:
+    """A worker of consumer group `run`: workers made with the same run share its topics
+    and partitions; each has its own port and state folder."""
+    host, port, db = redis_at or redis_settings()
+    env = {**os.environ,
+           "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_TOPIC_PREFIX": f"t{run}.",
+           "TFT_APP_ID": f"tft-test-{run}", "TFT_STATE_DIR": str(tmp / "state"),
+           "TFT_WEB_PORT": str(free_port()), "DATABASE_URL": database_url,
+           "REDIS_HOST": host, "REDIS_PORT": str(port), "REDIS_DB": str(db),
+           "RATE_LIMITS": "free:100000", "TFT_LAG_INTERVAL_S": "1", **env}
+    return Worker(env, tmp / "state", tmp / "worker.log")
+
+
+async def seed_bars(data_dir, workers: list[Worker], symbols: list[str]) -> None:
+    """Publish the last SEED_BARS bars of `symbols` and wait until the workers hold them."""
+    bars = select(load(data_dir).all_bars(), symbols, end="2023-12-29")
+    seed = bars.groupby("symbol", group_keys=False).tail(SEED_BARS)
+    await publish_bars(workers[0].bootstrap, workers[0].topic("market.ticks"), bars_from_panel(seed), 0,
+                       progress=False)
+    await wait_for_bars(workers, len(seed))
+
+
+async def wait_for_bars(workers: list[Worker], n: int, timeout: float = 60) -> None:
+    """Until the workers together have ingested n bars (each counts its own partitions)."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            total = 0.0
+            for w in workers:
+                text = (await client.get(w.url + "/metrics")).text
+                done = [l for l in text.splitlines() if l.startswith("tft_bars_ingested_total ")]
+                total += float(done[0].split()[1]) if done else 0.0
+            if total >= n:
+                return
+            await asyncio.sleep(0.3)
+    pytest.fail(f"workers did not ingest {n} bars:\n" + "\n".join(w.log_tail() for w in workers))
+
+
+class Kafka:
+    """Send raw bytes; read a topic from the beginning until a predicate holds."""
+
+    def __init__(self, bootstrap: str = BOOTSTRAP):
+        self.bootstrap = bootstrap
+
+    async def start(self):
+        self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=2)
+        await self.producer.start()
+
+    async def stop(self):
+        await self.producer.stop()
+
+    async def send(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+        await self.producer.send_and_wait(topic, value, key=key)
+
+    async def send_many(self, topic: str, items: list[tuple[bytes | None, bytes]]) -> None:
+        futures = [await self.producer.send(topic, value, key=key) for key, value in items]
+        await asyncio.gather(*futures)
+
+    async def collect(self, topic: str, until, timeout: float = 30) -> list[dict]:
+        """JSON values of `topic` from its start, once `until(values)` is true."""
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest",
+                                    enable_auto_commit=False)
+        await consumer.start()
+        values: list[dict] = []
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                batch = await consumer.getmany(timeout_ms=500)
+                values += [orjson.loads(m.value) for ms in batch.values() for m in ms]
+                if until(values):
+                    return values
+            raise AssertionError(f"condition not met on {topic} within {timeout} s; saw {values[-5:]}")
+        finally:
+            await consumer.stop()
+
+
+def results_for(*request_ids: str):
+    ids = set(request_ids)
+    return lambda values: ids <= {v.get("request_id") for v in values}
