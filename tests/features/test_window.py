@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from features.window import BarWindow, append_bar
 from tests.helpers import bar, window_of
@@ -32,3 +33,9 @@ def test_bytes_round_trip_is_exact(panel):
     for name in ("dates", "open", "high", "low", "close", "volume"):
         np.testing.assert_array_equal(getattr(back, name), getattr(w, name))
     assert str(back.last_date) == "2020-03-31"
+
+
+def test_truncated_bytes_are_refused(panel):
+    raw = window_of(panel, "SPY", "2020-03-31", 50).to_bytes()
+    with pytest.raises(ValueError, match="not an encoded BarWindow"):
+        BarWindow.from_bytes(raw[:-8])

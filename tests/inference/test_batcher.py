@@ -46,3 +46,13 @@ async def test_batch_sizes_are_reported():
                      on_batch=lambda n, s: sizes.append(n))
     await asyncio.gather(*(b.submit(i) for i in range(5)))
     assert sorted(sizes) == [2, 3]
+
+
+async def test_a_consumed_batch_is_scored_at_once_with_what_was_pending():
+    calls = []
+    b = MicroBatcher(lambda xs: calls.append(list(xs)) or xs, max_size=4, max_wait_s=60)
+    alone = asyncio.ensure_future(b.submit("http"))  # would wait a minute for company
+    await asyncio.sleep(0)
+    results = await asyncio.wait_for(b.submit_many(list(range(6))), 5)
+    assert results == list(range(6)) and await alone == "http"
+    assert calls == [["http", 0, 1, 2], [3, 4, 5]]
