@@ -5,11 +5,11 @@
 It starts `tft-forecast up` (topics, seeding the latest bars of every symbol, the
 worker) as `make run` does, with empty state, and measures:
 
-1. saturation counted from the launch: as soon as the topics exist, 20,000 requests
-   over the traded symbols are published at once; the figure is requests answered per
-   minute between the launch and the last result;
-2. readiness: seconds from the launch to `/ready`, and the latency of the first
+1. readiness: seconds from the launch to `/ready`, and the latency of the first
    request sent once it is;
+2. saturation on the cold worker: 20,000 requests over the traded symbols published at
+   once as soon as it is ready (no symbol forecast yet), per minute over the run and
+   counted from the launch; then the same again on the warm worker;
 3. steady rates: p50/p95/p99 from publish to result at 1,000 and 10,000 requests/min;
 4. the worker's RSS after all of it.
 
@@ -23,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,20 +40,6 @@ def bench_args(**kw) -> argparse.Namespace:
     return argparse.Namespace(**{**base, **kw})
 
 
-async def topics_exist(bootstrap: str, name: str, timeout: float = 300) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while name not in await admin.list_topics():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"topic {name} not created within {timeout} s")
-            await asyncio.sleep(0.2)
-    finally:
-        await admin.close()
-
-
 def wait_ready(url: str, timeout: float = 300) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -63,6 +50,36 @@ def wait_ready(url: str, timeout: float = 300) -> float:
             pass
         time.sleep(0.1)
     raise TimeoutError("worker not ready")
+
+
+def drain(url: str, timeout: float = 300) -> float:
+    """Wait until the metrics sink has written every request served: the next run should
+    not share the CPU with it. Returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        text = httpx.get(url + "/metrics", timeout=5).text
+        served = sum(float(l.split()[-1]) for l in text.splitlines() if l.startswith("tft_forecast_requests_total{"))
+        written = [float(l.split()[-1]) for l in text.splitlines() if l.startswith("tft_metrics_sink_results_total ")]
+        if written and written[0] >= served:
+            return time.monotonic() - started
+        time.sleep(0.5)
+    raise TimeoutError("the sink did not catch up")
+
+
+class PeakRSS(threading.Thread):
+    """The highest RSS of a process, sampled every 0.2 s."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak = pid, 0.0
+
+    def run(self):
+        while True:
+            try:
+                self.peak = max(self.peak, rss_mb(self.pid))
+            except (FileNotFoundError, IndexError):
+                return
+            time.sleep(0.2)
 
 
 def rss_mb(pid: int) -> float:
@@ -88,22 +105,20 @@ def main() -> None:
     env = {**os.environ, "MARKET_DATA_DIR": args.data_dir, "KAFKA_TOPIC_PREFIX": f"{run}.",
            "TFT_APP_ID": f"tft-{run}", "TFT_STATE_DIR": str(state / "w0"), "TFT_WEB_PORT": "8107"}
     os.environ.update(KAFKA_TOPIC_PREFIX=env["KAFKA_TOPIC_PREFIX"])
-    bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     url = "http://127.0.0.1:8107"
     procs = []
     try:
         launched = time.monotonic()
         procs.append(up := start(env, "up", state.with_suffix(".w0.log")))
-        asyncio.run(topics_exist(bootstrap, f"{run}.forecast.requests"))
-        print(f"== saturation: {args.requests} requests published once the topics exist "
-              f"({time.monotonic() - launched:.1f} s after launch)")
+        ready = wait_ready(url)
+        (peak := PeakRSS(up.pid)).start()  # `up` execs the worker in its own process
+        print(f"== ready {ready - launched:.1f} s after launch; first request after ready:")
+        asyncio.run(run_kafka(bench_args(requests=1, symbols="MSFT")))
+        print(f"== saturation, cold worker: {args.requests} requests at once")
         asyncio.run(run_kafka(bench_args(requests=args.requests)))
         total = time.monotonic() - launched
         print(f"counted from launch: {args.requests / total * 60:,.0f} forecasts/min ({total:.1f} s)")
-
-        ready = wait_ready(url)
-        print(f"== ready {ready - launched:.1f} s after launch; first request after ready:")
-        asyncio.run(run_kafka(bench_args(requests=1, symbols="MSFT")))
+        print(f"(the sink caught up {drain(url):.1f} s later)")
 
         if args.workers == 2:
             env2 = {**env, "TFT_STATE_DIR": str(state / "w1"), "TFT_WEB_PORT": "8108"}
@@ -115,15 +130,18 @@ def main() -> None:
         else:
             print("== saturation, warm worker")
             asyncio.run(run_kafka(bench_args(requests=args.requests)))
+        print(f"(the sink caught up {drain(url):.1f} s later)")
         for per_min in (1000, 10000):
             print(f"== steady {per_min:,}/min for {args.steady_s:.0f} s")
             asyncio.run(run_kafka(bench_args(rps=per_min / 60, duration=args.steady_s)))
-        worker_pid = up.pid  # `up` execs the worker in its own process
-        print(f"== worker RSS {rss_mb(worker_pid):,.0f} MB")
+        print(f"== worker RSS: now {rss_mb(up.pid):,.0f} MiB, peak {peak.peak:,.0f} MiB")
     finally:
         for proc in procs:
             os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(60)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
         shutil.rmtree(state, ignore_errors=True)
 
 

@@ -27,4 +27,8 @@ app = faust.App(
     # Bounds what a crash makes Kafka redeliver, and how long readiness trails ingestion.
     broker_commit_interval=_s.commit_interval_s,
     broker_session_timeout=_s.session_timeout_s,
+    # What a worker holds of a backlog: the rest waits in Kafka (Faust's defaults, 4096
+    # events per partition and 4 MiB per fetch, held 100 MB more under a burst).
+    stream_buffer_maxsize=1024,
+    consumer_max_fetch_size=1 << 20,
 )

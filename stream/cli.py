@@ -30,6 +30,7 @@ def _ensure_topics() -> None:
 def worker(loglevel: str = typer.Option("info", help="debug, info, warning, error")) -> None:
     """Run the Faust worker with its HTTP server, in the foreground."""
     _ensure_topics()
+    load_settings().stream.state_dir.mkdir(parents=True, exist_ok=True)  # Faust makes one level only
     from stream.main import app
     sys.argv = ["tft-forecast", "worker", "--loglevel", loglevel]
     app.main()

@@ -4,26 +4,39 @@ recovered, and the bars that waited in market.ticks when it joined are in its wi
 The last is judged by the group's committed offsets against the end offsets seen at
 the first check, so a backlog of seeded bars holds readiness back, while bars that
 keep arriving afterwards do not. Once ready, a worker stays ready.
+
+The request agents do not wait for it: an agent that holds its stream lets Faust's
+fetch buffers fill and stalls the bars it waits for (seen at a cold start under a
+burst). After a restart the windows come back from the changelog before any request
+is read; only a request sent before a cold start's seeded bars are in can find a
+short window, and is told so (`insufficient_history`).
 """
+import asyncio
+import logging
+
 from aiokafka.admin import AIOKafkaAdminClient
 
 from stream.app import app, settings
 from stream.lifecycle import resources
 from stream.topics import BY_SYMBOL, MARKET_TICKS, full_name
 
+log = logging.getLogger(__name__)
 _TICKS = {full_name(MARKET_TICKS), full_name(MARKET_TICKS + BY_SYMBOL)}
+CHECK_EVERY_S = 0.2
 
 
 class Readiness:
     def __init__(self):
-        self.ready = False
+        self.event = asyncio.Event()
+        self.waiting: list[str] = ["start"]
         self._targets: dict | None = None
-        self._admin: AIOKafkaAdminClient | None = None
 
-    async def pending(self) -> list[str]:
-        """What still holds readiness back; empty once ready."""
-        if self.ready:
-            return []
+    @property
+    def ready(self) -> bool:
+        return self.event.is_set()
+
+    async def check(self, admin: AIOKafkaAdminClient) -> list[str]:
+        """What still holds readiness back."""
         waiting = []
         if not resources.is_open:
             waiting.append("model and connections")
@@ -35,22 +48,27 @@ class Readiness:
         elif assigned:
             if self._targets is None:
                 self._targets = dict(await app.consumer.highwaters(*assigned))
-            committed = await self._committed()
+            offsets = await admin.list_consumer_group_offsets(settings.stream.app_id)
+            committed = {tp: meta.offset for tp, meta in offsets.items()}
             behind = sum(max(0, end - (committed.get(tp) or 0)) for tp, end in self._targets.items())
             if behind:
                 waiting.append(f"{behind} bars that were waiting at start")
-        self.ready = not waiting
-        if self.ready and self._admin is not None:
-            await self._admin.close()
-            self._admin = None
         return waiting
-
-    async def _committed(self) -> dict:
-        if self._admin is None:
-            self._admin = AIOKafkaAdminClient(bootstrap_servers=settings.stream.bootstrap_servers)
-            await self._admin.start()
-        offsets = await self._admin.list_consumer_group_offsets(settings.stream.app_id)
-        return {tp: meta.offset for tp, meta in offsets.items()}
 
 
 readiness = Readiness()
+
+
+@app.task
+async def become_ready() -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.stream.bootstrap_servers)
+    await admin.start()
+    try:
+        while readiness.waiting:
+            readiness.waiting = await readiness.check(admin)
+            if readiness.waiting:
+                await asyncio.sleep(CHECK_EVERY_S)
+    finally:
+        await admin.close()
+    readiness.event.set()
+    log.info("ready: model loaded, tables recovered, seeded bars ingested")

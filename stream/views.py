@@ -23,8 +23,8 @@ JSON = "application/json"
 ERROR_STATUS = {"unknown_symbol": 404, "rate_limited": 429, "internal_error": 503}
 
 
-def _json(view: View, body: dict, status: int = 200) -> Response:
-    return view.bytes(orjson.dumps(body), content_type=JSON, status=status)
+def _json(view: View, body: dict, status: int = 200, headers: dict | None = None) -> Response:
+    return view.bytes(orjson.dumps(body), content_type=JSON, status=status, headers=headers)
 
 
 @app.page("/forecast/generate")
@@ -40,7 +40,10 @@ class GenerateForecast(View):
         if owner is not None:
             status, answer, headers = await forward(owner, request, raw)
             return self.bytes(answer, content_type=JSON, status=status, headers=headers)
-        serving = await resources.opened()
+        if not readiness.ready:
+            return _json(self, {"error": {"code": "starting", "message": "the worker is starting: waiting for "
+                                          + ", ".join(readiness.waiting)}}, 503, headers={"Retry-After": "1"})
+        serving = resources.serving
         window = windows.get(body.symbol)
         ask = Ask(body, body.request_id or str(uuid.uuid4()), window, contexts.of(body.symbol), received)
         (outcome,) = await serving.serve([ask])
@@ -93,7 +96,7 @@ class Live(View):
 @app.page("/ready")
 class Ready(View):
     async def get(self, request: Request) -> Response:
-        waiting = await readiness.pending()
+        waiting = readiness.waiting
         return _json(self, {"ready": not waiting, "waiting_for": waiting}, 503 if waiting else 200)
 
 
@@ -102,7 +105,7 @@ class Health(View):
     """Ready, and which dependencies are degraded: 200 while forecasts can be served."""
 
     async def get(self, request: Request) -> Response:
-        waiting = await readiness.pending()
+        waiting = readiness.waiting
         checks = {"kafka": "ok" if app.consumer.assignment() else "unassigned"}
         if resources.is_open:
             try:
