@@ -72,6 +72,9 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         redis_port=get("REDIS_PORT", p.redis_port, int),
         redis_db=get("REDIS_DB", p.redis_db, int),
         cache_ttl_s=get("FORECAST_CACHE_TTL_S", p.cache_ttl_s, int),
+        receipt_ttl_s=get("RECEIPT_TTL_S", p.receipt_ttl_s, int),
+        redis_timeout_s=get("REDIS_TIMEOUT_S", p.redis_timeout_s, float),
+        redis_retry_s=get("REDIS_RETRY_S", p.redis_retry_s, float),
         rate_limits=get("RATE_LIMITS", p.rate_limits, _rate_limits),
         default_tier=get("RATE_LIMIT_DEFAULT_TIER", p.default_tier),
     )
