@@ -23,6 +23,7 @@ from features.cross_asset import MARKET, Context
 from features.window import BarWindow
 from inference.batcher import MicroBatcher
 from inference.config import InferenceConfig
+from features.quality import window_problem
 from inference.distribution import Distribution
 from inference.greeks import risk_free_rate
 from inference.models import Forecaster
@@ -86,6 +87,7 @@ class ForecastService:
         # restarted worker must find the distribution rather than compute it again in
         # another batch, which can differ in the last bits.
         self._unshared: dict[str, tuple[str, Distribution]] = {}
+        self._checked: dict[str, tuple[BarWindow, str | None]] = {}  # symbol -> (window, its problem)
         self.batcher: MicroBatcher[tuple[BarWindow, Context], Distribution] = MicroBatcher(
             forecaster.predict, config.max_batch, config.max_wait_ms / 1000, on_batch)
         self.computed = 0  # distributions computed by the model, not found: for tests and metrics
@@ -111,9 +113,29 @@ class ForecastService:
             return base
         return None
 
-    async def bases(self, pairs: Sequence[tuple[BarWindow, Context]]) -> list[Base]:
+    async def _computed(self, items: list[tuple[BarWindow, Context]]) -> list[Distribution | Exception]:
+        """The model's distributions; when a pass fails, each item is scored alone, so
+        that one input the model cannot take fails only its own requests."""
+        try:
+            # One alone waits a moment for company (concurrent HTTP requests); a
+            # consumed batch is all there is, and is scored at once.
+            if len(items) == 1:
+                return [await self.batcher.submit(items[0])]
+            return await self.batcher.submit_many(items)
+        except Exception as e:  # noqa: BLE001 - returned per item, reported by the caller
+            if len(items) == 1:
+                return [e]
+        out = []
+        for item in items:
+            try:
+                out.append(await self.batcher.submit(item))
+            except Exception as e:  # noqa: BLE001
+                out.append(e)
+        return out
+
+    async def bases(self, pairs: Sequence[tuple[BarWindow, Context]]) -> list[Base | Exception]:
         """The base of each (window, context): held, shared by another worker, or computed,
-        all that need the model in one forward pass."""
+        all that need the model in one forward pass; the model's error where it failed."""
         out: list[Base | None] = [self._held(w, c) for w, c in pairs]
         todo: dict[tuple, int] = {}  # distinct inputs -> the first pair that has them
         for i, base in enumerate(out):
@@ -127,19 +149,19 @@ class ForecastService:
                      for raw in await self.shared.get_many(keys)] if self.shared else [None] * len(idx)
             missing = [j for j, d in enumerate(found) if d is None]
             if missing:
-                items = [pairs[idx[j]] for j in missing]
-                # One alone waits a moment for company (concurrent HTTP requests); a
-                # consumed batch is all there is, and is scored at once.
-                computed = [await self.batcher.submit(items[0])] if len(items) == 1 else \
-                    await self.batcher.submit_many(items)
+                computed = await self._computed([pairs[idx[j]] for j in missing])
                 self.computed += len(computed)
                 for j, dist in zip(missing, computed, strict=True):
                     found[j] = dist
                 for j in missing:
-                    self._unshared[pairs[idx[j]][0].symbol] = (keys[j], found[j])
+                    if not isinstance(found[j], Exception):
+                        self._unshared[pairs[idx[j]][0].symbol] = (keys[j], found[j])
             made = {}
             for key, i, dist in zip(todo, idx, found, strict=True):
                 window, context = pairs[i]
+                if isinstance(dist, Exception):
+                    made[key] = dist
+                    continue
                 made[key] = self._bases[window.symbol] = Base(
                     window, context, dist, assess(window, dist, self.config),
                     self.market_regime(context), risk_free_rate(context))
@@ -158,6 +180,11 @@ class ForecastService:
         if len(window) < self.forecaster.min_history:
             return ("insufficient_history", f"{request.symbol} has {len(window)} bars; the model "
                                             f"needs {self.forecaster.min_history}")
+        checked = self._checked.get(window.symbol)
+        if checked is None or checked[0] is not window:
+            checked = self._checked[window.symbol] = (window, window_problem(window))
+        if checked[1] is not None:
+            return "bad_data", f"{request.symbol}: {checked[1]}; a corrected bar for that day replaces it"
         return None
 
     def shape(self, request: ForecastRequest, request_id: str, base: Base, latency_ms: float) -> Outcome:
@@ -205,6 +232,8 @@ class ForecastService:
             as_of = window.last_date if window is not None and len(window) else None
             return self.failed(request, request_id, *refused, latency_ms=elapsed(), as_of=as_of)
         (base,) = await self.bases([(window, context)])
+        if isinstance(base, Exception):
+            return self.failed(request, request_id, "internal_error", f"{type(base).__name__}: {base}", elapsed())
         return self.shape(request, request_id, base, elapsed())
 
 

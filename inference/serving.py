@@ -111,8 +111,13 @@ class Serving:
                                              f"{type(e).__name__}: {e}", latency(asks[i], admissions[i].receipt))
             else:
                 for i, base in zip(to_forecast, bases, strict=True):
-                    ask = asks[i]
-                    outcomes[i] = self._shaped(ask, base, latency(ask, admissions[i].receipt))
+                    ask, lat = asks[i], latency(asks[i], admissions[i].receipt)
+                    if isinstance(base, Exception):
+                        log.error("forecast of %s failed: %s", ask.request.symbol, base, exc_info=base)
+                        outcomes[i] = svc.failed(ask.request, ask.request_id, "internal_error",
+                                                 f"{type(base).__name__}: {base}", lat)
+                    else:
+                        outcomes[i] = self._shaped(ask, base, lat)
         fresh = [(a.request_id, Receipt.of(o.result).to_bytes())
                  for a, o, adm in zip(asks, outcomes, admissions) if adm.receipt is None]
         await self.gate.remember(fresh)

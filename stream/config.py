@@ -20,6 +20,7 @@ class StreamConfig:
     # 315; `train --full` 504), checked when the worker starts.
     window_bars: int = 512
     lag_interval_s: float = 5.0
+    max_event_bytes: int = 64 << 10  # larger values on an input topic go to its DLQ unread
     producer_linger_ms: int = 5
     # A request agent serves what arrived within this long as one batch: at saturation
     # batches fill (TFT_MAX_BATCH) before it passes; at low rates it is latency.

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from features.quality import QualityConfig
 from inference.config import InferenceConfig
 from persistence.config import PersistenceConfig
 from stream.config import StreamConfig
@@ -16,6 +17,7 @@ class Settings:
     inference: InferenceConfig
     persistence: PersistenceConfig
     tft: TFTConfig
+    quality: QualityConfig
 
 
 class SettingsError(ValueError):
@@ -30,7 +32,7 @@ def _rate_limits(text: str) -> dict[str, int]:
 
 
 def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
-    s, i, p, t = StreamConfig(), InferenceConfig(), PersistenceConfig(), TFTConfig()
+    s, i, p, t, q = StreamConfig(), InferenceConfig(), PersistenceConfig(), TFTConfig(), QualityConfig()
 
     def get(name, default, cast=str):
         raw = env.get(name)
@@ -53,6 +55,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         web_port=get("TFT_WEB_PORT", s.web_port, int),
         window_bars=get("TFT_WINDOW_BARS", s.window_bars, int),
         lag_interval_s=get("TFT_LAG_INTERVAL_S", s.lag_interval_s, float),
+        max_event_bytes=get("TFT_MAX_EVENT_BYTES", s.max_event_bytes, int),
         context_refresh_s=get("TFT_CONTEXT_REFRESH_S", s.context_refresh_s, float),
         batch_within_ms=get("TFT_BATCH_WITHIN_MS", s.batch_within_ms, float),
         producer_linger_ms=get("KAFKA_PRODUCER_LINGER_MS", s.producer_linger_ms, int),
@@ -85,4 +88,10 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         encoder_length=get("MAX_SEQUENCE_LENGTH", t.encoder_length, int),
         dropout=get("TFT_DROPOUT", t.dropout, float),
     )
-    return Settings(stream, inference, persistence, tft)
+    quality = QualityConfig(
+        max_price=get("BAR_MAX_PRICE", q.max_price, float),
+        max_volume=get("BAR_MAX_VOLUME", q.max_volume, float),
+        future_days=get("BAR_FUTURE_DAYS", q.future_days, int),
+        max_jump=get("BAR_MAX_JUMP", q.max_jump, float),
+    )
+    return Settings(stream, inference, persistence, tft, quality)

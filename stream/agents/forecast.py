@@ -14,7 +14,7 @@ from schemas import ForecastRequest, SchemaError, ServedForecast, decode, encode
 from stream import metrics
 from stream.app import app, settings
 from stream.dlq import send_dead_letter
-from stream.keys import check_key, home_partition
+from stream.keys import check_key, check_size, home_partition
 from stream.lifecycle import resources
 from stream.tables import contexts, windows
 from stream.topics import (FORECAST_REQUESTS, forecast_ledger, forecast_requests, forecast_results,
@@ -34,6 +34,7 @@ async def decoded(events) -> list[tuple[object, ForecastRequest]]:
     out = []
     for event in events:
         try:
+            check_size(event.value, settings.stream.max_event_bytes)
             request = decode(ForecastRequest, event.value)
             check_key(event.key, request.symbol)
         except SchemaError as e:

@@ -1,53 +1,75 @@
 """market.ticks -> symbol_to_bars: each valid bar joins its symbol's rolling window.
 
-Bars that arrive on their symbol's home partition are applied at once; the others
-(keyless, or hashed by another client's partitioner) go through market.ticks.by-symbol
-first. Bars are applied a batch at a time: each window is decoded and stored once per
-batch, however many of its bars the batch holds.
+A bar is checked as market data (features.quality) before it joins: on its own where
+it arrives, against its window on the symbol's home partition. Bars that arrive on
+their home partition are applied at once; the others (keyless, or hashed by another
+client's partitioner) go through market.ticks.by-symbol first. Bars are applied a
+batch at a time: each window is decoded and stored once per batch, however many of its
+bars the batch holds.
 """
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from features.cross_asset import is_context
+from features.quality import bar_problems, fits_window
 from features.window import append_bar
 from schemas import Bar, SchemaError, decode, encode
 from stream import metrics
 from stream.app import app, settings
 from stream.dlq import send_dead_letter
-from stream.keys import check_key, home_partition
+from stream.keys import check_key, check_size, home_partition
 from stream.tables import as_event, context_windows, windows
 from stream.topics import MARKET_TICKS, bars_by_symbol, market_ticks
 
 BATCH, WITHIN_S = 1000, 0.05
 
 
-def apply_bars(events: list, bars: list[Bar]) -> None:
-    """Add `bars` to their windows. `events[i]` carried `bars[i]`, on its symbol's home partition."""
+def apply_bars(events: list, bars: list[Bar]) -> list[tuple[object, str]]:
+    """Add `bars` to their windows, in order; returns the (event, reason) of those that
+    do not fit. `events[i]` carried `bars[i]`, on its symbol's home partition."""
     by_symbol = defaultdict(list)
     for event, bar in zip(events, bars):
         by_symbol[bar.symbol].append((event, bar))
+    refused = []
     for symbol, items in by_symbol.items():
-        window = windows.get(symbol)
-        for _, bar in items:
-            window = append_bar(window, bar, settings.stream.window_bars)
-        with as_event(items[-1][0]):
-            windows.put(window)
-            if is_context(symbol):
-                context_windows.put(window)
-    metrics.bars_total.inc(len(bars))
+        window = old = windows.get(symbol)
+        for event, bar in items:
+            if (reason := fits_window(bar, window, settings.quality)) is not None:
+                refused.append((event, reason))
+            else:
+                window = append_bar(window, bar, settings.stream.window_bars)
+        if window is not old:
+            with as_event(items[-1][0]):
+                windows.put(window)
+                if is_context(symbol):
+                    context_windows.put(window)
+    metrics.bars_total.inc(len(bars) - len(refused))
+    return refused
 
 
 async def decoded(events, source: str) -> tuple[list, list[Bar]]:
+    """The events that hold a possible bar, and their bars; the others to the DLQ."""
+    today = datetime.now(UTC).date()
     good_events, bars = [], []
     for event in events:
         try:
+            check_size(event.value, settings.stream.max_event_bytes)
             bar = decode(Bar, event.value)
-            check_key(event.key, bar.symbol)
+            check_key(event.key, bar.symbol, exact=True)
         except SchemaError as e:
             await send_dead_letter(event, source, str(e))
+            continue
+        if problems := bar_problems(bar, settings.quality, today):
+            await send_dead_letter(event, source, "; ".join(problems))
             continue
         good_events.append(event)
         bars.append(bar)
     return good_events, bars
+
+
+async def apply(events: list, bars: list[Bar]) -> None:
+    for event, reason in apply_bars(events, bars):
+        await send_dead_letter(event, MARKET_TICKS, reason)
 
 
 @app.agent(market_ticks)
@@ -61,10 +83,10 @@ async def ingest_bars(stream):
                 await bars_by_symbol.send(key=b.symbol.encode(), value=encode(b))
                 metrics.forwarded_total.labels(topic=MARKET_TICKS).inc()
         if home:
-            apply_bars(*zip(*home))
+            await apply(*zip(*home))
 
 
 @app.agent(bars_by_symbol)
 async def ingest_forwarded_bars(stream):
     async for events in stream.take_events(BATCH, within=WITHIN_S):
-        apply_bars(*await decoded(events, MARKET_TICKS))
+        await apply(*await decoded(events, MARKET_TICKS))

@@ -104,3 +104,31 @@ async def test_options_greeks_are_priced_at_the_forecast_volatility_when_asked(s
     longer = [f.options.call.price for f in sorted(res.forecasts, key=lambda f: f.horizon)]
     assert longer == sorted(longer)
     assert risk_free_rate(NO_CONTEXT) == 0.0
+
+
+async def test_a_window_holding_a_bad_bar_is_refused_with_the_reason_and_others_are_served(service, panel):
+    good = window_of(panel, "AAPL", "2023-12-29", 300)
+    w = window_of(panel, "SPY", "2023-12-29", 300)
+    close = w.close.copy()
+    close[-5] = float("nan")
+    bad = type(w)(w.symbol, w.dates, w.open, w.high, w.low, close, w.volume)
+    res = (await service.forecast(request(), "bad-1", bad, NO_CONTEXT)).result
+    assert res.error.code == "bad_data" and "not finite and positive" in res.error.message
+    assert (await service.forecast(request(symbol="AAPL"), "ok-1", good, NO_CONTEXT)).result.status == "ok"
+
+
+class FailsFor(RandomWalkForecaster):
+    """A model that cannot take one symbol's input (and so fails any batch holding it)."""
+
+    def predict(self, items):
+        if any(w.symbol == "TLT" for w, _ in items):
+            raise FloatingPointError("TLT's window overflows the model")
+        return super().predict(items)
+
+
+async def test_a_model_failure_on_one_input_fails_only_that_symbol(panel):
+    svc = ForecastService(FailsFor(63), InferenceConfig(max_wait_ms=1))
+    pairs = [(window_of(panel, s, "2023-12-29", 100), NO_CONTEXT) for s in ("SPY", "TLT", "AAPL")]
+    spy, tlt, aapl = await svc.bases(pairs)
+    assert isinstance(tlt, FloatingPointError)
+    assert spy.dist.horizons == aapl.dist.horizons == (1, 5, 10, 21)
