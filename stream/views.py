@@ -8,14 +8,15 @@ import orjson
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from persistence.repositories.feature_importance import FeatureImportanceRepository
 from inference.serving import Ask
+from persistence.queries import queries
+from persistence.repositories.feature_importance import FeatureImportanceRepository
 from schemas import HORIZONS, ForecastRequest, SchemaError, ServedForecast, decode, encode
 from stream import metrics
 from stream.app import app, settings
-from stream.routing import FORWARDED_BY, forward, owner_elsewhere, served_by
 from stream.lifecycle import resources
 from stream.readiness import readiness
+from stream.routing import FORWARDED_BY, forward, owner_elsewhere, served_by
 from stream.tables import contexts, windows
 from stream.topics import forecast_ledger
 
@@ -111,7 +112,7 @@ class Health(View):
             try:
                 async with asyncio.timeout(1.0):
                     async with resources.pool.acquire() as conn:
-                        await conn.fetchval("SELECT 1")
+                        await conn.fetchval(queries("health")["ping"])
                 checks["postgres"] = "ok"
             except Exception as e:  # noqa: BLE001 - reported, not raised
                 checks["postgres"] = f"degraded: rows wait in Kafka ({type(e).__name__})"

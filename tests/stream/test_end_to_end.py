@@ -189,3 +189,26 @@ async def test_feature_importance_is_stored_and_served(worker, database_url, dat
     assert body["model_version"] == art.version and weights == sorted(weights, reverse=True)
     assert abs(sum(weights) - 1) < 1e-3  # selection weights are a distribution over inputs
     assert missing.status_code == 404 and bad.status_code == 422
+
+
+async def test_every_prediction_has_an_audit_row_whatever_its_path_and_status(worker, kafka, database_url):
+    kafka_ok, kafka_refused = new_request(), new_request(symbol="NOPE")
+    await ask(worker, kafka, kafka_ok, kafka_refused)
+    http_ok, http_refused = new_request(), new_request(symbol="NOPE")
+    async with httpx.AsyncClient(base_url=worker.url) as client:
+        for body in (http_ok, http_refused):
+            await client.post("/forecast/generate", content=orjson.dumps(body))
+    expected = {kafka_ok["request_id"]: ("kafka", "ok", None), kafka_refused["request_id"]: ("kafka", "error", "unknown_symbol"),
+                http_ok["request_id"]: ("http", "ok", None), http_refused["request_id"]: ("http", "error", "unknown_symbol")}
+    conn = await asyncpg.connect(database_url)
+    try:
+        for _ in range(40):
+            rows = await conn.fetch("SELECT request_id, source, status, error_code, user_id, model_version, created_at "
+                                    "FROM prediction_audit WHERE request_id = ANY($1)", list(expected))
+            if len(rows) == len(expected):
+                break
+            await asyncio.sleep(0.25)
+    finally:
+        await conn.close()
+    assert {r["request_id"]: (r["source"], r["status"], r["error_code"]) for r in rows} == expected
+    assert all(r["user_id"] == "user123" and r["model_version"] and r["created_at"] for r in rows)
