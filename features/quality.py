@@ -56,22 +56,33 @@ def bar_problems(bar: Bar, config: QualityConfig, today: date) -> list[str]:
     return problems
 
 
-def fits_window(bar: Bar, window: BarWindow | None, config: QualityConfig) -> str | None:
+def fits_window(bar: Bar, window: BarWindow | None, config: QualityConfig, max_len: int) -> str | None:
     """Why `bar` cannot join `window`, or None. A bar for the window's last date replaces
-    it (a correction); an older one would rewrite history that forecasts were made on."""
+    it (a correction). One for an earlier date already held would rewrite history that
+    forecasts were made on, and is refused; one for a missing earlier date fills the gap
+    (a keyless producer's bars cross partitions and arrive out of order), unless it is
+    older than the window keeps: its first bar once full, else `max_len` sessions
+    (about 7/5 calendar days each, with room for holidays) before its last."""
     if window is None or len(window) == 0:
         return None
-    day, last = np.datetime64(bar.day, "D"), window.dates[-1]
-    if day < last:
-        return f"dated {bar.day}, before the window's last bar ({window.last_date})"
-    if not is_traded(bar.symbol):
+    day = np.datetime64(bar.day, "D")
+    i = int(np.searchsorted(window.dates, day))
+    held = i < len(window) and window.dates[i] == day
+    if held and i < len(window) - 1:
+        return (f"dated {bar.day}, a day the window holds before its last ({window.last_date}): "
+                "history is not rewritten")
+    if i == 0 and not held:
+        full = len(window) >= max_len
+        oldest = window.dates[0] if full else window.dates[-1] - np.timedelta64(max_len * 7 // 5 + 15, "D")
+        if day < oldest:
+            return f"dated {bar.day}, older than the window keeps (from {oldest} on)"
+    if not is_traded(bar.symbol) or i == 0:
         return None
-    previous = window.close[-1] if day > last else (window.close[-2] if len(window) > 1 else None)
-    if previous is not None:
-        jump = math.log(bar.close / previous)
-        if abs(jump) > config.max_jump:
-            return (f"close {bar.close:g} is a log move of {jump:+.2f} from the last close {previous:g}; "
-                    f"more than {config.max_jump:g} is refused")
+    previous = window.close[i - 1]  # the close before this bar's day
+    jump = math.log(bar.close / previous)
+    if abs(jump) > config.max_jump:
+        return (f"close {bar.close:g} is a log move of {jump:+.2f} from the last close {previous:g}; "
+                f"more than {config.max_jump:g} is refused")
     return None
 
 

@@ -13,6 +13,7 @@ from inference.serving import Ask
 from schemas import ForecastRequest, SchemaError, ServedForecast, decode, encode
 from stream import metrics
 from stream.app import app, settings
+from stream.batches import batches
 from stream.dlq import send_dead_letter
 from stream.keys import check_key, check_size, home_partition
 from stream.lifecycle import resources
@@ -68,7 +69,7 @@ async def serve(items: list[tuple[object, ForecastRequest]]) -> None:
 @app.agent(forecast_requests)
 async def serve_forecasts(stream):
     n = settings.stream.partitions
-    async for events in stream.take_events(_i.max_batch, within=_within_s):
+    async for events in batches(stream, _i.max_batch, _within_s):
         home = []
         for event, request in await decoded(events):
             if event.message.partition == home_partition(request.symbol, n):
@@ -82,5 +83,5 @@ async def serve_forecasts(stream):
 
 @app.agent(requests_by_symbol)
 async def serve_forwarded_forecasts(stream):
-    async for events in stream.take_events(_i.max_batch, within=_within_s):
+    async for events in batches(stream, _i.max_batch, _within_s):
         await serve(await decoded(events))

@@ -13,6 +13,7 @@ from persistence.sink import write
 from schemas import ServedForecast
 from stream import metrics
 from stream.app import app, settings
+from stream.batches import batches
 from stream.lifecycle import resources
 from stream.topics import forecast_ledger
 
@@ -22,7 +23,7 @@ _p = settings.persistence
 
 @app.agent(forecast_ledger)
 async def write_served(stream):
-    async for events in stream.take_events(_p.sink_batch, within=_p.sink_within_s):
+    async for events in batches(stream, _p.sink_batch, _p.sink_within_s):
         await resources.opened()
         served = [ServedForecast.model_validate_json(e.value) for e in events]
         while True:

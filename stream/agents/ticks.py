@@ -16,6 +16,7 @@ from features.window import append_bar
 from schemas import Bar, SchemaError, decode, encode
 from stream import metrics
 from stream.app import app, settings
+from stream.batches import batches
 from stream.dlq import send_dead_letter
 from stream.keys import check_key, check_size, home_partition
 from stream.tables import as_event, context_windows, windows
@@ -34,7 +35,7 @@ def apply_bars(events: list, bars: list[Bar]) -> list[tuple[object, str]]:
     for symbol, items in by_symbol.items():
         window = old = windows.get(symbol)
         for event, bar in items:
-            if (reason := fits_window(bar, window, settings.quality)) is not None:
+            if (reason := fits_window(bar, window, settings.quality, settings.stream.window_bars)) is not None:
                 refused.append((event, reason))
             else:
                 window = append_bar(window, bar, settings.stream.window_bars)
@@ -75,7 +76,7 @@ async def apply(events: list, bars: list[Bar]) -> None:
 @app.agent(market_ticks)
 async def ingest_bars(stream):
     n = settings.stream.partitions
-    async for events in stream.take_events(BATCH, within=WITHIN_S):
+    async for events in batches(stream, BATCH, WITHIN_S):
         events, bars = await decoded(events, MARKET_TICKS)
         home = [(e, b) for e, b in zip(events, bars) if e.message.partition == home_partition(b.symbol, n)]
         for e, b in zip(events, bars):
@@ -88,5 +89,5 @@ async def ingest_bars(stream):
 
 @app.agent(bars_by_symbol)
 async def ingest_forwarded_bars(stream):
-    async for events in stream.take_events(BATCH, within=WITHIN_S):
+    async for events in batches(stream, BATCH, WITHIN_S):
         await apply(*await decoded(events, MARKET_TICKS))

@@ -33,12 +33,20 @@ def test_a_real_bar_and_a_context_series_open_outside_its_range_pass():
 def test_a_bar_must_not_rewrite_history_or_jump(panel):
     w = window_of(panel, "SPY", "2023-12-29", 50)
     last = float(w.close[-1])
-    assert "before the window's last bar" in fits_window(bar(ts="2023-12-28", c=last), w, CFG)
-    assert fits_window(bar(ts="2023-12-29", o=last, h=last + 1, lo=last - 1, c=last), w, CFG) is None
-    assert fits_window(bar(ts="2024-01-02", o=last, h=last * 1.1, lo=last * 0.95, c=last * 1.05), w, CFG) is None
+    assert "history is not rewritten" in fits_window(bar(ts="2023-12-28", c=last), w, CFG, 50)
+    assert "older than the window keeps" in fits_window(bar(ts="2020-01-02", c=last), w, CFG, 50)
+    assert "older than the window keeps" in fits_window(bar(ts="2020-01-02", c=last), w, CFG, 60)
+    first = w.dates[0] - np.timedelta64(3, "D")  # not full: a bar just before its first fills
+    assert fits_window(bar(ts=first.astype(object).isoformat(), c=last), w, CFG, 60) is None
+    gap = BarWindow(w.symbol, np.delete(w.dates, -3), *(np.delete(getattr(w, c), -3) for c in
+                                                        ("open", "high", "low", "close", "volume")))
+    missing = w.dates[-3].astype(object).isoformat()
+    assert fits_window(bar(ts=missing, o=w.open[-3], h=w.high[-3], lo=w.low[-3], c=w.close[-3]), gap, CFG, 50) is None
+    assert fits_window(bar(ts="2023-12-29", o=last, h=last + 1, lo=last - 1, c=last), w, CFG, 50) is None
+    assert fits_window(bar(ts="2024-01-02", o=last, h=last * 1.1, lo=last * 0.95, c=last * 1.05), w, CFG, 50) is None
     ten_x = bar(ts="2024-01-02", o=last * 10, h=last * 10, lo=last * 10, c=last * 10)
-    assert "log move of +2.30" in fits_window(ten_x, w, CFG)
-    assert fits_window(ten_x, None, CFG) is None  # nothing to compare with yet
+    assert "log move of +2.30" in fits_window(ten_x, w, CFG, 50)
+    assert fits_window(ten_x, None, CFG, 50) is None  # nothing to compare with yet
 
 
 def test_the_real_panel_holds_no_bar_that_would_be_refused(panel):
@@ -47,7 +55,7 @@ def test_the_real_panel_holds_no_bar_that_would_be_refused(panel):
         for r in g.itertuples(index=False):
             b = bar(symbol, r.date, r.open, r.high, r.low, r.close, r.volume)
             assert bar_problems(b, CFG, TODAY) == [], (symbol, r.date)
-            assert fits_window(b, w, CFG) is None, (symbol, r.date)
+            assert fits_window(b, w, CFG, 50) is None, (symbol, r.date)
             w = BarWindow(symbol, np.array([np.datetime64(b.day, "D")]), *(np.array([x]) for x in
                           (r.open, r.high, r.low, r.close, r.volume)))
 
