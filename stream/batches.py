@@ -7,11 +7,13 @@ lie past the events that the clear dropped, so a commit could skip those for goo
 as lost requests when a worker died while the group rebalanced). They are marked done
 unrecorded instead, and served when the new generation fetches them again.
 """
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import faust
 
-from stream.app import app
+from stream import metrics
+from stream.app import app, settings
+from stream.keys import home_partition
 
 
 def current(events: list[faust.types.EventT]) -> list[faust.types.EventT]:
@@ -30,3 +32,18 @@ async def batches(stream, max_: int, within_s: float) -> AsyncIterator[list[faus
     async for events in stream.take_events(max_, within=within_s):
         if fresh := current(events):
             yield fresh
+
+
+async def at_home(items: list[tuple[faust.types.EventT, object]], to: faust.types.TopicT, source: str,
+                  forwarded: Callable[[faust.types.EventT, object], bytes]) -> list[tuple]:
+    """The (event, item) pairs on their item's symbol's home partition; the others are
+    sent on to `to`, keyed by symbol, as `forwarded(event, item)`."""
+    n = settings.stream.partitions
+    home = []
+    for event, item in items:
+        if event.message.partition == home_partition(item.symbol, n):
+            home.append((event, item))
+        else:
+            await to.send(key=item.symbol.encode(), value=forwarded(event, item))
+            metrics.forwarded_total.labels(topic=source).inc()
+    return home

@@ -13,9 +13,9 @@ from inference.serving import Ask
 from schemas import ForecastRequest, SchemaError, ServedForecast, decode, encode
 from stream import metrics
 from stream.app import app, settings
-from stream.batches import batches
+from stream.batches import at_home, batches
 from stream.dlq import send_dead_letter
-from stream.keys import check_key, check_size, home_partition
+from stream.keys import check_key, check_size
 from stream.lifecycle import resources
 from stream.tables import contexts, windows
 from stream.topics import (FORECAST_REQUESTS, forecast_ledger, forecast_requests, forecast_results,
@@ -68,17 +68,13 @@ async def serve(items: list[tuple[object, ForecastRequest]]) -> None:
 
 @app.agent(forecast_requests)
 async def serve_forecasts(stream):
-    n = settings.stream.partitions
     async for events in batches(stream, _i.max_batch, _within_s):
-        home = []
-        for event, request in await decoded(events):
-            if event.message.partition == home_partition(request.symbol, n):
-                home.append((event, request))
-            else:  # named now, so that the id does not depend on the hop
-                named = request.model_copy(update={"request_id": request_id(request, event.message)})
-                await requests_by_symbol.send(key=request.symbol.encode(), value=encode(named))
-                metrics.forwarded_total.labels(topic=FORECAST_REQUESTS).inc()
-        await serve(home)
+        await serve(await at_home(await decoded(events), requests_by_symbol, FORECAST_REQUESTS, named))
+
+
+def named(event, request: ForecastRequest) -> bytes:
+    """A forwarded request is named where it first arrived: its id does not depend on the hop."""
+    return encode(request.model_copy(update={"request_id": request_id(request, event.message)}))
 
 
 @app.agent(requests_by_symbol)

@@ -16,9 +16,9 @@ from features.window import append_bar
 from schemas import Bar, SchemaError, decode, encode
 from stream import metrics
 from stream.app import app, settings
-from stream.batches import batches
+from stream.batches import at_home, batches
 from stream.dlq import send_dead_letter
-from stream.keys import check_key, check_size, home_partition
+from stream.keys import check_key, check_size
 from stream.tables import as_event, context_windows, windows
 from stream.topics import MARKET_TICKS, bars_by_symbol, market_ticks
 
@@ -75,14 +75,9 @@ async def apply(events: list, bars: list[Bar]) -> None:
 
 @app.agent(market_ticks)
 async def ingest_bars(stream):
-    n = settings.stream.partitions
     async for events in batches(stream, BATCH, WITHIN_S):
         events, bars = await decoded(events, MARKET_TICKS)
-        home = [(e, b) for e, b in zip(events, bars) if e.message.partition == home_partition(b.symbol, n)]
-        for e, b in zip(events, bars):
-            if e.message.partition != home_partition(b.symbol, n):
-                await bars_by_symbol.send(key=b.symbol.encode(), value=encode(b))
-                metrics.forwarded_total.labels(topic=MARKET_TICKS).inc()
+        home = await at_home(list(zip(events, bars)), bars_by_symbol, MARKET_TICKS, lambda _, bar: encode(bar))
         if home:
             await apply(*zip(*home))
 
