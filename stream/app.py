@@ -1,6 +1,7 @@
 """The Faust application. Topics, tables and agents register on it by explicit import."""
 import faust
 
+from stream.recovery import Tables
 from stream.settings import load_settings
 
 settings = load_settings()
@@ -31,4 +32,5 @@ app = faust.App(
     # events per partition and 4 MiB per fetch, held 100 MB more under a burst).
     stream_buffer_maxsize=1024,
     consumer_max_fetch_size=1 << 20,
+    TableManager=Tables,
 )
