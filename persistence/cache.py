@@ -111,6 +111,12 @@ class RedisGate:
         self._script = client.register_script(_ADMIT)
         self._tiers = [x for tier, n in limits.items() for x in (tier, n)]
 
+    async def set_tier(self, user: str, tier: str) -> None:
+        """Raises KeyError for a tier with no limit, RedisError when Redis is away."""
+        if tier not in self.limits:
+            raise KeyError(f"unknown tier {tier!r}; tiers are {sorted(self.limits)}")
+        await self.client.hset(TIERS_KEY, user, tier)
+
     async def admit(self, asks: list[tuple[str, str]]) -> list[tuple[bool, int, float, bytes | None]]:
         """For each (user, request id): (allowed, the tier's limit per minute, seconds until
         one more is allowed, the receipt stored for that request id or None)."""

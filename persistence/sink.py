@@ -3,7 +3,8 @@
 The rows come from the `forecast.ledger` topic, and its offsets are committed only
 after the transaction, so a row lives in Kafka until it lives in PostgreSQL. Every
 insert is keyed on the request id: a batch written twice (a redelivery after a crash)
-leaves the rows it left the first time.
+leaves the rows it left the first time. A record that PostgreSQL refuses for its data
+is set apart, so that one bad record cannot hold up every row behind it.
 """
 import asyncpg
 
@@ -29,3 +30,23 @@ async def write(pool: asyncpg.Pool, served: list[ServedForecast]) -> int:
         await risk_adjustment_history.RiskAdjustmentRepository(conn).insert_many(rows=risk)
         await market_regime_history.MarketRegimeRepository(conn).insert_many(rows=regime)
     return len(served)
+
+
+# Refused for what a record holds, not for where PostgreSQL is: writing it again fails again.
+REFUSED = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
+
+
+async def write_apart(pool: asyncpg.Pool, served: list[ServedForecast]) -> tuple[int, list[tuple[int, str]]]:
+    """(requests written, [(index, reason)] of those PostgreSQL refused): the batch in one
+    transaction or, when a record of it is refused, each record in its own."""
+    try:
+        return await write(pool, served), []
+    except REFUSED:
+        pass
+    written, refused = 0, []
+    for i, s in enumerate(served):
+        try:
+            written += await write(pool, [s])
+        except REFUSED as e:
+            refused.append((i, f"PostgreSQL refused its rows: {type(e).__name__}: {e}"))
+    return written, refused

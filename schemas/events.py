@@ -19,7 +19,8 @@ DISCLAIMER = (
 _SYMBOL = re.compile(r"^[A-Z0-9^][A-Z0-9.\-_=^]{0,23}$")
 
 
-def _symbol(value: object) -> object:
+def check_symbol(value: object) -> object:
+    """A string is stripped, upper-cased and checked against the symbol pattern."""
     if isinstance(value, str):
         value = value.strip().upper()
         if not _SYMBOL.match(value):
@@ -33,7 +34,11 @@ def _finite(value: float) -> float:
     return value
 
 
-Symbol = Annotated[str, BeforeValidator(_symbol)]
+# Names and ids end up in PostgreSQL text and jsonb, which cannot hold NUL, and in logs:
+# no control characters.
+Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Symbol = Annotated[str, BeforeValidator(check_symbol),
+                  Field(description="1-24 characters of A-Z, 0-9, '.', '-', '_', '=', '^' (case-insensitive)")]
 Price = Annotated[float, Field(gt=0), AfterValidator(_finite)]
 Version = Annotated[int, Field(ge=1, le=SCHEMA_VERSION)]
 
@@ -69,13 +74,15 @@ class Bar(Event):
 
 
 class ForecastRequest(Event):
-    request_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
-    user_id: Annotated[str, Field(min_length=1, max_length=128)] = "anonymous"
+    request_id: Name | None = None
+    user_id: Name = "anonymous"
     symbol: Symbol
-    forecast_horizons: Annotated[list[int], Field(min_length=1, max_length=len(HORIZONS))] = list(HORIZONS)
+    forecast_horizons: Annotated[list[int], Field(min_length=1, max_length=len(HORIZONS), json_schema_extra={
+        "items": {"type": "integer", "enum": list(HORIZONS)}, "uniqueItems": True})] = list(HORIZONS)
     include_options_greeks: bool = False
     risk_adjustment: bool = True
-    confidence_intervals: Annotated[list[float], Field(min_length=1, max_length=5)] = [0.68, 0.95]
+    confidence_intervals: Annotated[list[float], Field(min_length=1, max_length=5, json_schema_extra={
+        "items": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}})] = [0.68, 0.95]
 
     @model_validator(mode="after")
     def _check(self) -> "ForecastRequest":

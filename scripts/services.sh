@@ -12,6 +12,9 @@ STARTED="$RUN/started"
 KAFKA_LIBS="$ROOT/.kafka/libs"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
+# Set to add a SASL_PLAINTEXT listener (PLAIN and SCRAM-SHA-512) for one user, as the
+# security tests do; KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD name that user.
+KAFKA_SASL_PORT="${KAFKA_SASL_PORT:-}"
 PG_PORT="${PG_PORT:-5432}"
 REDIS_PORT="${REDIS_PORT:-6379}"
 mkdir -p "$RUN"
@@ -35,10 +38,25 @@ kafka_up() {
   [ -d "$KAFKA_LIBS" ] || { echo "services: $KAFKA_LIBS missing, run make setup" >&2; exit 1; }
   local data="$RUN/kafka" conf="$RUN/kafka.properties"
   sed -e "s#@DATA@#$data/log#" -e "s#@PORT@#$KAFKA_PORT#" -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#" "$ROOT/scripts/kafka/server.properties" > "$conf"
+  local scram=()
+  if [ -n "$KAFKA_SASL_PORT" ]; then
+    local user="${KAFKA_SASL_USERNAME:?}" password="${KAFKA_SASL_PASSWORD:?}"
+    # Later keys win in a properties file: these replace the listener lines above.
+    cat >> "$conf" <<EOF
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$user="$password";
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+    chmod 600 "$conf"
+    scram=(--add-scram "SCRAM-SHA-512=[name=$user,password=$password]")
+  fi
   local cp="$KAFKA_LIBS/*" log4j="-Dlog4j.configuration=file:$ROOT/scripts/kafka/log4j.properties"
   if [ ! -f "$data/log/meta.properties" ]; then
     mkdir -p "$data/log"
-    java $log4j -cp "$cp" kafka.tools.StorageTool format -t "$(java $log4j -cp "$cp" kafka.tools.StorageTool random-uuid)" -c "$conf" >/dev/null
+    java $log4j -cp "$cp" kafka.tools.StorageTool format -t "$(java $log4j -cp "$cp" kafka.tools.StorageTool random-uuid)" -c "$conf" "${scram[@]}" >/dev/null
   fi
   nohup java -Xms256m -Xmx1g $log4j -Dkafka.logs.dir="$data" -cp "$cp" kafka.Kafka "$conf" > "$data/server.out" 2>&1 &
   echo $! > "$RUN/kafka.pid"

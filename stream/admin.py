@@ -5,10 +5,11 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 
-async def ensure_topics(bootstrap: str, names: list[str], partitions: int,
+async def ensure_topics(client: dict, names: list[str], partitions: int,
                         replication_factor: int) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    """Create the topics that do not exist yet; returns the names created. `client`:
+    aiokafka's connection arguments (`Settings.kafka_client`)."""
+    admin = AIOKafkaAdminClient(**client)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -1,6 +1,7 @@
 """The Faust application. Topics, tables and agents register on it by explicit import."""
 import faust
 
+from stream.access import broker_credentials
 from stream.recovery import Tables
 from stream.settings import load_settings
 
@@ -10,6 +11,7 @@ _s = settings.stream
 app = faust.App(
     _s.app_id,
     broker=[f"kafka://{hp.strip()}" for hp in _s.bootstrap_servers.split(",")],
+    broker_credentials=broker_credentials(settings.access),
     store="rocksdb://",  # faust-streaming opens it with rocksdict
     datadir=str(_s.state_dir),
     web_host=_s.web_host,

@@ -21,8 +21,9 @@ def _topics():
 
 def _ensure_topics() -> None:
     from stream.admin import ensure_topics
-    s = load_settings().stream
-    asyncio.run(ensure_topics(s.bootstrap_servers, _topics().all_names(), s.partitions,
+    settings = load_settings()
+    s = settings.stream
+    asyncio.run(ensure_topics(settings.kafka_client(), _topics().all_names(), s.partitions,
                               s.replication_factor))
 
 
@@ -73,8 +74,7 @@ def seed(data_dir: Path, bars_per_symbol: int) -> int:
     latest = load(data_dir).all_bars().groupby("symbol", group_keys=False).tail(bars_per_symbol)
     typer.echo(f"seeding {len(latest)} bars of {latest['symbol'].nunique()} symbols "
                f"up to {latest['date'].max().date()}")
-    s = load_settings().stream
-    return asyncio.run(publish_bars(s.bootstrap_servers, _topics().full_name("market.ticks"),
+    return asyncio.run(publish_bars(load_settings().kafka_client(), _topics().full_name("market.ticks"),
                                     bars_from_panel(latest), rate=0))
 
 
@@ -88,8 +88,7 @@ def replay(data_dir: Path = typer.Option(..., help="market data folder"),
     from features.data import load, select
     from stream.publish import bars_from_panel, publish_bars
     bars = bars_from_panel(select(load(data_dir).all_bars(), symbols.split(","), start, end))
-    s = load_settings().stream
-    sent = asyncio.run(publish_bars(s.bootstrap_servers, _topics().full_name("market.ticks"),
+    sent = asyncio.run(publish_bars(load_settings().kafka_client(), _topics().full_name("market.ticks"),
                                     bars, rate))
     typer.echo(f"published {sent} bars")
 
@@ -105,7 +104,7 @@ def request(symbol: str = typer.Option("SPY"), horizons: str = "1,5,10,21",
                           forecast_horizons=[int(h) for h in horizons.split(",")],
                           confidence_intervals=[float(c) for c in intervals.split(",")])
     t = _topics()
-    result = asyncio.run(request_forecast(load_settings().stream.bootstrap_servers,
+    result = asyncio.run(request_forecast(load_settings().kafka_client(),
                                           t.full_name("forecast.requests"),
                                           t.full_name("forecast.results"), req, timeout))
     typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())

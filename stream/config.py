@@ -21,6 +21,7 @@ class StreamConfig:
     window_bars: int = 512
     lag_interval_s: float = 5.0
     max_event_bytes: int = 64 << 10  # larger values on an input topic go to its DLQ unread
+    max_body_bytes: int = 64 << 10  # larger HTTP bodies are answered 413 unread
     producer_linger_ms: int = 5
     # A request agent serves what arrived within this long as one batch: at saturation
     # batches fill (TFT_MAX_BATCH) before it passes; at low rates it is latency.

@@ -19,10 +19,11 @@ def bars_from_panel(panel: pd.DataFrame) -> list[Bar]:
                                                "volume"]].itertuples(index=False)]
 
 
-async def publish_bars(bootstrap: str, topic: str, bars: list[Bar], rate: float,
+async def publish_bars(client: dict, topic: str, bars: list[Bar], rate: float,
                        progress: bool = True) -> int:
-    """Send `bars` keyed by symbol; `rate` bars per second, 0 for as fast as the broker takes."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+    """Send `bars` keyed by symbol; `rate` bars per second, 0 for as fast as the broker
+    takes. `client`: aiokafka's connection arguments (`Settings.kafka_client`)."""
+    producer = AIOKafkaProducer(**client, acks="all", linger_ms=20)
     await producer.start()
     try:
         started = time.perf_counter()
@@ -39,13 +40,13 @@ async def publish_bars(bootstrap: str, topic: str, bars: list[Bar], rate: float,
         await producer.stop()
 
 
-async def request_forecast(bootstrap: str, requests_topic: str, results_topic: str,
+async def request_forecast(client: dict, requests_topic: str, results_topic: str,
                            request: ForecastRequest, timeout_s: float) -> dict:
     """Send one request and wait for its result on the results topic."""
     request_id = request.request_id or str(uuid.uuid4())
     request = request.model_copy(update={"request_id": request_id})
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    consumer = AIOKafkaConsumer(**client, enable_auto_commit=False)
+    producer = AIOKafkaProducer(**client, acks="all")
     await consumer.start()
     await producer.start()
     try:

@@ -61,7 +61,7 @@ readiness = Readiness()
 
 @app.task
 async def become_ready() -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.stream.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**settings.kafka_client())
     await admin.start()
     try:
         while readiness.waiting:

@@ -30,6 +30,7 @@ class Resources:
         self.serving: Serving | None = None
         self.pool: asyncpg.Pool | None = None
         self.redis: redis.Redis | None = None
+        self.gate: RedisGate | None = None
         self.redis_backoff = Backoff(settings.persistence.redis_retry_s)
 
     async def open(self) -> None:
@@ -50,8 +51,8 @@ class Resources:
         shared = SharedValues(self.redis, "tft:dist:", p.cache_ttl_s, self.redis_backoff)
         service = ForecastService(forecaster, s.inference, metrics.observe_batch,
                                   await asyncio.to_thread(load_regime, inference), shared)
-        gate = RedisGate(self.redis, p.rate_limits, p.default_tier, p.receipt_ttl_s, self.redis_backoff)
-        self.serving = Serving(service, gate)
+        self.gate = RedisGate(self.redis, p.rate_limits, p.default_tier, p.receipt_ttl_s, self.redis_backoff)
+        self.serving = Serving(service, self.gate)
         self._opened.set()
         log.info("serving model %s", forecaster.version)
 

@@ -10,6 +10,7 @@ partition and two workers disagree about its owner.
 from faust.web import Request
 from yarl import URL
 
+from schemas.http import API_KEY_HEADER
 from stream.app import app
 from stream.tables import symbol_to_bars
 
@@ -35,5 +36,7 @@ def owner_elsewhere(symbol: str) -> URL | None:
 async def forward(owner: URL, request: Request, body: bytes) -> tuple[int, bytes, dict[str, str]]:
     """(status, body, headers) of the owner's answer."""
     headers = {"Content-Type": "application/json", FORWARDED_BY: str(app.conf.canonical_url)}
+    if API_KEY_HEADER in request.headers:  # the owner checks the caller's key itself
+        headers[API_KEY_HEADER] = request.headers[API_KEY_HEADER]
     async with app.http_client.post(owner.with_path(request.path), data=body, headers=headers) as resp:
         return resp.status, await resp.read(), {SERVED_BY: resp.headers.get(SERVED_BY, str(owner))}

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from features.quality import QualityConfig
 from inference.config import InferenceConfig
+from pydantic import SecretStr
 from persistence.config import PersistenceConfig
+from stream.access import AccessConfig, kafka_client_auth, parse_api_keys
 from stream.config import StreamConfig
 from tft.config import TFTConfig
 
@@ -18,6 +20,12 @@ class Settings:
     persistence: PersistenceConfig
     tft: TFTConfig
     quality: QualityConfig
+    access: AccessConfig
+
+    def kafka_client(self) -> dict:
+        """Keyword arguments for an aiokafka client of our own: the brokers, and the
+        credentials Faust's clients use."""
+        return {"bootstrap_servers": self.stream.bootstrap_servers, **kafka_client_auth(self.access)}
 
 
 class SettingsError(ValueError):
@@ -32,7 +40,8 @@ def _rate_limits(text: str) -> dict[str, int]:
 
 
 def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
-    s, i, p, t, q = StreamConfig(), InferenceConfig(), PersistenceConfig(), TFTConfig(), QualityConfig()
+    s, i, p, t, q, a = (StreamConfig(), InferenceConfig(), PersistenceConfig(), TFTConfig(), QualityConfig(),
+                        AccessConfig())
 
     def get(name, default, cast=str):
         raw = env.get(name)
@@ -56,6 +65,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         window_bars=get("TFT_WINDOW_BARS", s.window_bars, int),
         lag_interval_s=get("TFT_LAG_INTERVAL_S", s.lag_interval_s, float),
         max_event_bytes=get("TFT_MAX_EVENT_BYTES", s.max_event_bytes, int),
+        max_body_bytes=get("TFT_MAX_BODY_BYTES", s.max_body_bytes, int),
         context_refresh_s=get("TFT_CONTEXT_REFRESH_S", s.context_refresh_s, float),
         batch_within_ms=get("TFT_BATCH_WITHIN_MS", s.batch_within_ms, float),
         producer_linger_ms=get("KAFKA_PRODUCER_LINGER_MS", s.producer_linger_ms, int),
@@ -94,4 +104,17 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         future_days=get("BAR_FUTURE_DAYS", q.future_days, int),
         max_jump=get("BAR_MAX_JUMP", q.max_jump, float),
     )
-    return Settings(stream, inference, persistence, tft, quality)
+    try:
+        access = AccessConfig(
+            security_protocol=get("KAFKA_SECURITY_PROTOCOL", a.security_protocol).upper(),
+            sasl_mechanism=get("KAFKA_SASL_MECHANISM", a.sasl_mechanism).upper(),
+            sasl_username=get("KAFKA_SASL_USERNAME", a.sasl_username),
+            sasl_password=get("KAFKA_SASL_PASSWORD", a.sasl_password, SecretStr),
+            ssl_cafile=get("KAFKA_SSL_CAFILE", a.ssl_cafile, Path),
+            ssl_certfile=get("KAFKA_SSL_CERTFILE", a.ssl_certfile, Path),
+            ssl_keyfile=get("KAFKA_SSL_KEYFILE", a.ssl_keyfile, Path),
+            api_keys=parse_api_keys(env.get("TFT_API_KEYS", "")),  # not through get(): it echoes values
+        )
+    except ValueError as e:
+        raise SettingsError(str(e)) from None
+    return Settings(stream, inference, persistence, tft, quality, access)

@@ -28,7 +28,7 @@ def full_name(name: str) -> str:
 
 
 def all_names() -> list[str]:
-    return [full_name(n) for n in (*INPUTS, *OUTPUTS, *INTERNAL, *map(dlq, INPUTS))]
+    return [full_name(n) for n in (*INPUTS, *OUTPUTS, *INTERNAL, *map(dlq, (*INPUTS, FORECAST_LEDGER)))]
 
 
 def _topic(name: str):
@@ -44,4 +44,4 @@ risk_events = _topic(RISK_EVENTS)
 bars_by_symbol = _topic(MARKET_TICKS + BY_SYMBOL)
 requests_by_symbol = _topic(FORECAST_REQUESTS + BY_SYMBOL)
 forecast_ledger = _topic(FORECAST_LEDGER)
-dead_letters = {name: _topic(dlq(name)) for name in INPUTS}
+dead_letters = {name: _topic(dlq(name)) for name in (*INPUTS, FORECAST_LEDGER)}

@@ -1,5 +1,10 @@
-"""HTTP API on the worker's web server (port 8007): the Kafka flow, over HTTP."""
+"""HTTP API on the worker's web server (port 8007): the Kafka flow, over HTTP.
+
+The contract is `schemas/openapi.py`, served at /openapi.json. Every refusal carries
+`{"error": {"code", "message"}}`.
+"""
 import asyncio
+import hashlib
 import math
 import time
 import uuid
@@ -7,12 +12,18 @@ import uuid
 import orjson
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from inference.serving import Ask
 from persistence.queries import queries
+from persistence.repositories.command_audit import CommandAuditRepository
 from persistence.repositories.feature_importance import FeatureImportanceRepository
 from schemas import HORIZONS, ForecastRequest, SchemaError, ServedForecast, decode, encode
-from stream import metrics
+from schemas.events import check_symbol
+from schemas.http import API_KEY_HEADER, USER_ID, TierChange
+from schemas.openapi import document
+from stream import access, metrics
 from stream.app import app, settings
 from stream.lifecycle import resources
 from stream.readiness import readiness
@@ -28,22 +39,64 @@ def _json(view: View, body: dict, status: int = 200, headers: dict | None = None
     return view.bytes(orjson.dumps(body), content_type=JSON, status=status, headers=headers)
 
 
+def _error(view: View, status: int, code: str, message: str, headers: dict | None = None) -> Response:
+    return _json(view, {"error": {"code": code, "message": message}}, status, headers)
+
+
+def _refused(view: View, request: Request, needs: str) -> Response | None:
+    """401 or 403 when API keys are configured and the caller's key may not do this."""
+    if (refusal := access.refusal(settings.access, request.headers.get(API_KEY_HEADER), needs)) is not None:
+        status, message = refusal
+        return _error(view, status, "unauthorized" if status == 401 else "forbidden", message)
+    return None
+
+
+def actor(request: Request) -> str:
+    """Who a command is recorded under: the key's role and a fingerprint, never the key."""
+    key = request.headers.get(API_KEY_HEADER)
+    if key is None:
+        return "anonymous"
+    return f"{access.role_of(settings.access, key)}:{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+async def _body(request: Request) -> bytes | None:
+    """The body, or None once it passes TFT_MAX_BODY_BYTES (read no further)."""
+    limit = settings.stream.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks, size = [], 0
+    while chunk := await request.content.read(1 << 16):  # a chunked body has no length to check first
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(view: View) -> Response:
+    limit = settings.stream.max_body_bytes
+    return _error(view, 413, "too_large", f"the body is over TFT_MAX_BODY_BYTES ({limit} bytes)")
+
+
 @app.page("/forecast/generate")
 class GenerateForecast(View):
     async def post(self, request: Request) -> Response:
         received = time.monotonic()
-        raw = await request.read()
+        if (refused := _refused(self, request, "reader")) is not None:
+            return refused
+        if (raw := await _body(request)) is None:
+            return _too_large(self)
         try:
             body = decode(ForecastRequest, raw)
         except SchemaError as e:
-            return _json(self, {"error": {"code": "invalid_request", "message": str(e)}}, 422)
+            return _error(self, 422, "invalid_request", str(e))
         owner = None if FORWARDED_BY in request.headers else owner_elsewhere(body.symbol)
         if owner is not None:
             status, answer, headers = await forward(owner, request, raw)
             return self.bytes(answer, content_type=JSON, status=status, headers=headers)
         if not readiness.ready:
-            return _json(self, {"error": {"code": "starting", "message": "the worker is starting: waiting for "
-                                          + ", ".join(readiness.waiting)}}, 503, headers={"Retry-After": "1"})
+            return _error(self, 503, "starting", "the worker is starting: waiting for " + ", ".join(readiness.waiting),
+                          {"Retry-After": "1"})
         serving = resources.serving
         window = windows.get(body.symbol)
         ask = Ask(body, body.request_id or str(uuid.uuid4()), window, contexts.of(body.symbol), received)
@@ -67,23 +120,69 @@ class GenerateForecast(View):
 @app.page("/features/{symbol}/importance")
 class FeatureImportance(View):
     async def get(self, request: Request, symbol: str) -> Response:
+        if (refused := _refused(self, request, "reader")) is not None:
+            return refused
         try:
             horizon = int(request.query.get("horizon", "5"))
         except ValueError:
-            return _json(self, {"error": {"code": "invalid_request", "message": "horizon must be an integer"}}, 422)
+            return _error(self, 422, "invalid_request", "horizon must be an integer")
         if horizon not in HORIZONS:
-            return _json(self, {"error": {"code": "invalid_request",
-                                          "message": f"unknown horizon {horizon}; supported: {list(HORIZONS)}"}}, 422)
+            return _error(self, 422, "invalid_request", f"unknown horizon {horizon}; supported: {list(HORIZONS)}")
+        if symbol != "*":
+            try:
+                symbol = check_symbol(symbol)
+            except ValueError as e:
+                return _error(self, 422, "invalid_request", f"symbol: {e}")
         version = (await resources.opened()).service.model_version
         async with resources.pool.acquire() as conn:
             rows = await FeatureImportanceRepository(conn).for_symbol(
-                model_version=version, symbol=symbol.upper(), horizon=horizon)
+                model_version=version, symbol=symbol, horizon=horizon)
         if not rows:
-            return _json(self, {"error": {"code": "not_found", "message":
-                                          f"no importance stored for {symbol.upper()} under {version}; "
-                                          "run `tft-forecast interpret --store`"}}, 404)
-        return _json(self, {"symbol": symbol.upper(), "horizon": horizon, "model_version": version,
-                            "features": rows})
+            return _error(self, 404, "not_found", f"no importance stored for {symbol} under {version}; "
+                                                  "run `tft-forecast interpret --store`")
+        return _json(self, {"symbol": symbol, "horizon": horizon, "model_version": version, "features": rows})
+
+
+@app.page("/users/{user_id}/tier")
+class UserTier(View):
+    """An operator sets the rate-limit tier a user is counted under; the change is audited."""
+
+    async def put(self, request: Request, user_id: str) -> Response:
+        if (refused := _refused(self, request, "operator")) is not None:
+            await _audit("set_tier", request, {"user_id": user_id}, "refused", "key refused")
+            return refused
+        try:
+            USER_ID.validate_python(user_id)
+            user_id.encode()  # a path may decode to lone surrogates, which no database takes
+        except (ValidationError, UnicodeEncodeError):
+            return _error(self, 422, "invalid_request", "user_id must be 1-128 characters, none of them control "
+                                                        "characters")
+        if (raw := await _body(request)) is None:
+            return _too_large(self)
+        try:
+            change = decode(TierChange, raw)
+        except SchemaError as e:
+            return _error(self, 422, "invalid_request", str(e))
+        await resources.opened()
+        gate = resources.gate
+        params = {"user_id": user_id, "tier": change.tier}
+        try:
+            await gate.set_tier(user_id, change.tier)
+        except KeyError as e:
+            await _audit("set_tier", request, params, "refused", e.args[0])
+            return _error(self, 422, "invalid_request", e.args[0])
+        except (RedisError, OSError) as e:
+            return _error(self, 503, "unavailable", f"Redis, which holds the tiers, is away ({type(e).__name__})",
+                          {"Retry-After": "1"})
+        await _audit("set_tier", request, params, "accepted")
+        return _json(self, {"user_id": user_id, "tier": change.tier, "limit_per_minute": gate.limits[change.tier]})
+
+
+async def _audit(command: str, request: Request, params: dict, status: str, reason: str | None = None) -> None:
+    await resources.opened()
+    async with resources.pool.acquire() as conn:
+        await CommandAuditRepository(conn).insert(command=command, actor=actor(request), source="http",
+                                                  params=params, status=status, reason=reason)
 
 
 @app.page("/live")
@@ -130,6 +229,8 @@ class Health(View):
 @app.page("/model/status")
 class ModelStatus(View):
     async def get(self, request: Request) -> Response:
+        if (refused := _refused(self, request, "reader")) is not None:
+            return refused
         forecaster = (await resources.opened()).service.forecaster
         return _json(self, {
             "model_version": forecaster.version,
@@ -145,3 +246,9 @@ class ModelStatus(View):
 class Metrics(View):
     async def get(self, request: Request) -> Response:
         return self.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+
+@app.page("/openapi.json")
+class OpenAPI(View):
+    async def get(self, request: Request) -> Response:
+        return _json(self, document((await resources.opened()).service.model_version))

@@ -6,7 +6,7 @@ import pytest
 import redis.asyncio as redis
 
 from features.data import load_panel
-from tests.services import redis_settings
+from tests.services import fresh_database, redis_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("MARKET_DATA_DIR", ROOT.parent / "shared" / "data"))
@@ -23,6 +23,13 @@ def data_dir() -> Path:
 def panel(data_dir) -> pd.DataFrame:
     """Real daily bars of a few symbols, 2015-2023."""
     return load_panel(data_dir, ["SPY", "AAPL", "TLT", "XLF"], start="2015-01-01")
+
+
+@pytest.fixture(scope="session")
+async def database_url():
+    """A database of this test session's own on the server `make test` runs."""
+    async with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture

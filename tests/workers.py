@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from features.data import load, select
 from stream.publish import bars_from_panel, publish_bars
+from stream.settings import load_settings
 from tests.services import redis_settings
 
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -38,6 +39,10 @@ class Worker:
         self.url = f"http://127.0.0.1:{env['TFT_WEB_PORT']}"
         self.bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
         self.proc: subprocess.Popen | None = None
+
+    def kafka_client(self) -> dict:
+        """aiokafka's connection arguments for the broker this worker uses, credentials included."""
+        return load_settings(self.env).kafka_client()
 
     def topic(self, name: str) -> str:
         return self.env["KAFKA_TOPIC_PREFIX"] + name
@@ -98,7 +103,7 @@ async def seed_bars(data_dir, workers: list[Worker], symbols: list[str]) -> None
     """Publish the last SEED_BARS bars of `symbols` and wait until the workers hold them."""
     bars = select(load(data_dir).all_bars(), symbols, end="2023-12-29")
     seed = bars.groupby("symbol", group_keys=False).tail(SEED_BARS)
-    await publish_bars(workers[0].bootstrap, workers[0].topic("market.ticks"), bars_from_panel(seed), 0,
+    await publish_bars(workers[0].kafka_client(), workers[0].topic("market.ticks"), bars_from_panel(seed), 0,
                        progress=False)
     await wait_for_bars(workers, len(seed))
 
@@ -120,13 +125,14 @@ async def wait_for_bars(workers: list[Worker], n: int, timeout: float = 60) -> N
 
 
 class Kafka:
-    """Send raw bytes; read a topic from the beginning until a predicate holds."""
+    """Send raw bytes; read a topic from the beginning until a predicate holds. `client`:
+    aiokafka's connection arguments, for a broker that wants credentials."""
 
-    def __init__(self, bootstrap: str = BOOTSTRAP):
-        self.bootstrap = bootstrap
+    def __init__(self, bootstrap: str = BOOTSTRAP, client: dict | None = None):
+        self.client = client or {"bootstrap_servers": bootstrap}
 
     async def start(self):
-        self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=2)
+        self.producer = AIOKafkaProducer(**self.client, acks="all", linger_ms=2)
         await self.producer.start()
 
     async def stop(self):
@@ -141,8 +147,7 @@ class Kafka:
 
     async def collect(self, topic: str, until, timeout: float = 30) -> list[dict]:
         """JSON values of `topic` from its start, once `until(values)` is true."""
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest",
-                                    enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(topic, **self.client, auto_offset_reset="earliest", enable_auto_commit=False)
         await consumer.start()
         values: list[dict] = []
         try:

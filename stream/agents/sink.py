@@ -3,19 +3,21 @@
 A batch is acknowledged only after its transaction commits. While PostgreSQL is away
 the agent retries the batch it holds; the backlog waits in Kafka (Faust pauses a
 partition whose stream buffer is full), not in memory, and forecasts keep flowing.
+A record PostgreSQL refuses for its data goes to `forecast.ledger.dlq` with the reason.
 """
 import asyncio
 import logging
 
 import asyncpg
 
-from persistence.sink import write
+from persistence.sink import write_apart
 from schemas import ServedForecast
 from stream import metrics
 from stream.app import app, settings
 from stream.batches import batches
+from stream.dlq import send_dead_letter
 from stream.lifecycle import resources
-from stream.topics import forecast_ledger
+from stream.topics import FORECAST_LEDGER, forecast_ledger
 
 log = logging.getLogger(__name__)
 _p = settings.persistence
@@ -28,7 +30,10 @@ async def write_served(stream):
         served = [ServedForecast.model_validate_json(e.value) for e in events]
         while True:
             try:
-                metrics.sink_rows_total.inc(await write(resources.pool, served))
+                written, refused = await write_apart(resources.pool, served)
+                metrics.sink_rows_total.inc(written)
+                for i, reason in refused:
+                    await send_dead_letter(events[i], FORECAST_LEDGER, reason)
                 break
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
                 metrics.sink_errors_total.inc()

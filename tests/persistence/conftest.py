@@ -1,13 +1,6 @@
 import asyncpg
 import pytest
 
-from tests.services import fresh_database
-
-
-@pytest.fixture(scope="session")
-async def database_url():
-    async with fresh_database() as url:
-        yield url
 
 
 @pytest.fixture

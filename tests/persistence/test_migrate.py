@@ -5,7 +5,7 @@ from persistence.migrate import migrate, migration_files
 pytestmark = pytest.mark.integration
 
 TABLES = {"forecast_metrics", "model_registry", "forecast_validation", "market_regime_history",
-          "feature_importance", "risk_adjustment_history", "prediction_audit", "schema_migrations"}
+          "feature_importance", "risk_adjustment_history", "prediction_audit", "command_audit", "schema_migrations"}
 
 
 async def test_migrations_create_the_seed_tables_once(pool, tmp_path):

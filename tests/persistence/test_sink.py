@@ -5,7 +5,7 @@ from inference.baseline import RandomWalkForecaster
 from inference.config import InferenceConfig
 from inference.service import ForecastService
 from persistence.repositories.forecast_metrics import ForecastMetricsRepository
-from persistence.sink import write
+from persistence.sink import write, write_apart
 from schemas import ForecastRequest, ServedForecast
 from tests.helpers import NO_CONTEXT, window_of
 
@@ -46,3 +46,19 @@ async def test_a_failed_write_leaves_no_row_of_its_batch(pool, served):
         # forecast_metrics is written first in the transaction, and rolled back with it
         assert await conn.fetchval("SELECT count(*) FROM forecast_metrics WHERE request_id = 'sink-2'") == 0
     assert await write(pool, [other]) == 1
+
+
+async def test_a_record_postgres_refuses_is_set_apart_and_the_rest_written(pool, served):
+    good = [served.model_copy(update={"result": served.result.model_copy(update={"request_id": f"apart-{i}"})})
+            for i in range(3)]
+    # Past the schema's check, as a record written before it would be: NUL cannot enter text or jsonb.
+    bad_request = ForecastRequest.model_construct(**{**served.request.model_dump(), "user_id": "a\x00b"})
+    bad = ServedForecast.model_construct(**{**dict(good[1]), "request": bad_request,
+                                            "result": served.result.model_copy(update={"request_id": "apart-bad"})})
+    written, refused = await write_apart(pool, [good[0], bad, good[1], good[2]])
+    assert written == 3
+    assert [i for i, _ in refused] == [1] and "PostgreSQL refused" in refused[0][1]
+    async with pool.acquire() as conn:
+        ids = {r["request_id"] for r in await conn.fetch(
+            "SELECT request_id FROM prediction_audit WHERE request_id LIKE 'apart-%'")}
+    assert ids == {"apart-0", "apart-1", "apart-2"}

@@ -3,14 +3,7 @@ import uuid
 
 import pytest
 
-from tests.services import fresh_database
 from tests.workers import SEED_SYMBOLS, Kafka, new_worker, seed_bars
-
-
-@pytest.fixture(scope="session")
-async def database_url():
-    async with fresh_database() as url:
-        yield url
 
 
 @pytest.fixture(scope="session")

@@ -95,7 +95,7 @@ def hostile_requests(draw):
     req = dict(GOOD_REQUEST)
     key = b"SPY"
     kind = draw(st.sampled_from(["json", "type", "horizon", "interval", "unknown", "key", "deep", "big",
-                                 "symbol", "nan", "dupes"]))
+                                 "symbol", "nan", "dupes", "control"]))
     if kind == "json":
         return key, draw(st.sampled_from([b"", b"{", b"\xff", b"[1,2]", b"true"]))
     if kind == "type":
@@ -121,6 +121,9 @@ def hostile_requests(draw):
         return key, with_raw(req, "confidence_intervals", "[NaN]")
     elif kind == "dupes":
         req["forecast_horizons"] = [5, 5]
+    elif kind == "control":  # NUL cannot enter PostgreSQL text: it would stall the metrics sink
+        req[draw(st.sampled_from(["user_id", "request_id"]))] = draw(st.sampled_from(
+            ["a\x00b", "\x00", "line\nbreak", "tab\there", "\x7f"]))
     return draw(st.sampled_from([key, None])), orjson.dumps(req)
 
 

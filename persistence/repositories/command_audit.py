@@ -1,0 +1,19 @@
+import asyncpg
+import orjson
+
+from persistence.queries import queries
+
+_SQL = queries("command_audit")
+
+
+class CommandAuditRepository:
+    def __init__(self, conn: asyncpg.Connection):
+        self.conn = conn
+
+    async def insert(self, *, command: str, actor: str, source: str, params: dict, status: str,
+                     reason: str | None = None) -> None:
+        await self.conn.execute(_SQL["insert"], command, actor, source, orjson.dumps(params).decode(), status,
+                                reason)
+
+    async def recent(self, *, command: str, limit: int = 20) -> list[dict]:
+        return [dict(r) for r in await self.conn.fetch(_SQL["recent"], command, limit)]

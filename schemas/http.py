@@ -1,0 +1,87 @@
+"""HTTP bodies beside the forecast itself, and the examples the README and the OpenAPI
+document share."""
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+from schemas.events import DISCLAIMER, ErrorInfo, Name
+
+API_KEY_HEADER = "X-API-Key"
+
+
+class ErrorBody(BaseModel):
+    """Any refusal that is not a forecast result: an invalid or oversized body, a missing
+    key, a worker that is starting."""
+
+    error: ErrorInfo
+
+
+class Liveness(BaseModel):
+    status: Literal["alive"]
+
+
+class Readiness(BaseModel):
+    ready: bool
+    waiting_for: list[str]
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded", "starting"]
+    waiting_for: list[str]
+    checks: dict[str, str]  # kafka, postgres, redis: "ok" or what is degraded
+
+
+class FeatureWeight(BaseModel):
+    feature: str
+    feature_group: str
+    importance: float
+
+
+class FeatureImportance(BaseModel):
+    symbol: str
+    horizon: int
+    model_version: str
+    features: list[FeatureWeight]
+
+
+class ModelStatus(BaseModel):
+    model_version: str
+    min_history: int
+    max_batch: int
+    max_wait_ms: float
+    window_bars: int
+    model: dict  # kind, artifact, training and validation ranges, interval calibration
+
+
+class TierChange(BaseModel):
+    """PUT /users/{user_id}/tier: the rate-limit tier a user is counted under."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    tier: Name
+
+
+USER_ID = TypeAdapter(Name)  # the user of a path, checked as a request's user_id is
+
+
+class TierSet(BaseModel):
+    user_id: str
+    tier: str
+    limit_per_minute: int  # 0: unlimited
+
+
+REQUEST_EXAMPLE = {"request_id": "abc", "user_id": "user123", "symbol": "SPY",
+                   "forecast_horizons": [1, 5, 10, 21], "include_options_greeks": True,
+                   "risk_adjustment": True, "confidence_intervals": [0.68, 0.95]}
+# A real one from `make run`, shortened to one horizon.
+RESULT_EXAMPLE = {
+    "schema_version": 1, "request_id": "abc", "symbol": "SPY", "as_of": "2023-12-29",
+    "model_version": "tft-2023-12-29-052adec", "status": "ok",
+    "forecasts": [{"horizon": 5, "point": 463.50,
+                   "quantiles": {"0.1": 452.32, "0.25": 458.12, "0.5": 463.77, "0.75": 468.35, "0.9": 472.72},
+                   "intervals": {"0.68": [455.05, 470.65], "0.95": [445.94, 477.64]},
+                   "volatility": 0.0209, "prob_up": 0.561}],
+    "regime": {"name": "Sideways", "confidence": 0.9995,
+               "probabilities": {"Bull": 0.0, "Bear": 0.0005, "Sideways": 0.9995, "Crisis": 0.0}},
+    "risk": {"vol_ratio": 0.705, "interval_scale": 1.0, "var_95": 0.0141},
+    "latency_ms": 57.7, "disclaimer": DISCLAIMER,
+}

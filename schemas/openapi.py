@@ -1,0 +1,118 @@
+"""The OpenAPI 3.1 document of the HTTP API, generated from the schemas it serves.
+
+Pydantic writes JSON Schema 2020-12, which is OpenAPI 3.1's own dialect, so the body
+schemas go in as they are; only the operations are written here.
+"""
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from schemas.events import HORIZONS, ForecastRequest, ForecastResult
+from schemas.http import (API_KEY_HEADER, REQUEST_EXAMPLE, RESULT_EXAMPLE, ErrorBody, FeatureImportance, Health,
+                          Liveness, ModelStatus, Readiness, TierChange, TierSet, USER_ID)
+
+_MODELS = (ForecastRequest, ForecastResult, ErrorBody, Liveness, Readiness, Health, FeatureImportance,
+           ModelStatus, TierChange, TierSet)
+_INPUTS = (ForecastRequest, TierChange)
+_RETRY_AFTER = {"Retry-After": {"description": "seconds until a request would be admitted",
+                                "schema": {"type": "string"}}}
+
+
+def _ref(model: type[BaseModel]) -> dict:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(description: str, *models: type[BaseModel], example: dict | None = None,
+          headers: dict | None = None) -> dict:
+    schema = _ref(models[0]) if len(models) == 1 else {"anyOf": [_ref(m) for m in models]}
+    content = {"schema": schema} | ({"example": example} if example else {})
+    return {"description": description, "content": {"application/json": content}} | (
+        {"headers": headers} if headers else {})
+
+
+def _refusals(*, keyed: bool) -> dict:
+    out = {"413": _json("the body is larger than TFT_MAX_BODY_BYTES", ErrorBody),
+           "422": _json("an invalid body or parameter, with the reason", ErrorBody, ForecastResult)}
+    if keyed:
+        out |= {"401": _json("API keys are configured and none, or an unknown one, was given", ErrorBody),
+                "403": _json("the key's role may not call this", ErrorBody)}
+    return out
+
+
+def document(version: str) -> dict:
+    _, defs = models_json_schema([(m, "validation" if m in _INPUTS else "serialization") for m in _MODELS],
+                                 ref_template="#/components/schemas/{model}")
+    keyed = [{"apiKey": []}, {}]  # a key is needed only where keys are configured
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "tft-forecast", "version": version,
+                 "description": "Multi-horizon price forecasts from a Temporal Fusion Transformer. "
+                                "The same requests and results travel on Kafka (README)."},
+        "components": {
+            "schemas": defs["$defs"],
+            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}},
+        },
+        "paths": {
+            "/forecast/generate": {"post": {
+                "operationId": "generateForecast",
+                "summary": "Forecast one symbol at every asked horizon",
+                "security": keyed,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": _ref(ForecastRequest), "example": REQUEST_EXAMPLE}}},
+                "responses": {
+                    "200": _json("the forecast", ForecastResult, example=RESULT_EXAMPLE),
+                    "404": _json("unknown_symbol: no bars are held for the symbol", ForecastResult),
+                    "429": _json("rate_limited, with retry_after_s", ForecastResult, headers=_RETRY_AFTER),
+                    "503": _json("the worker is starting, or the model failed on this request",
+                                 ErrorBody, ForecastResult, headers=_RETRY_AFTER),
+                    **_refusals(keyed=True),
+                },
+            }},
+            "/features/{symbol}/importance": {"get": {
+                "operationId": "featureImportance",
+                "summary": "The served model's variable importance for a symbol ('*': the whole panel)",
+                "security": keyed,
+                "parameters": [
+                    {"name": "symbol", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "horizon", "in": "query", "required": False,
+                     "schema": {"type": "integer", "enum": list(HORIZONS), "default": 5}},
+                ],
+                "responses": {
+                    "200": _json("importance by feature, largest first", FeatureImportance),
+                    "404": _json("none stored for this symbol and model", ErrorBody),
+                    **_refusals(keyed=True),
+                },
+            }},
+            "/users/{user_id}/tier": {"put": {
+                "operationId": "setUserTier",
+                "summary": "Set the rate-limit tier a user is counted under (operator role; audited)",
+                "security": keyed,
+                "parameters": [{"name": "user_id", "in": "path", "required": True,
+                                "schema": USER_ID.json_schema()}],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": _ref(TierChange), "example": {"tier": "pro"}}}},
+                "responses": {
+                    "200": _json("the tier now in force", TierSet),
+                    "503": _json("Redis, which holds the tiers, is away", ErrorBody, headers=_RETRY_AFTER),
+                    **_refusals(keyed=True),
+                },
+            }},
+            "/live": {"get": {"operationId": "live", "summary": "Liveness: the event loop answers",
+                              "responses": {"200": _json("alive", Liveness)}}},
+            "/ready": {"get": {"operationId": "ready", "summary": "Readiness to serve",
+                               "responses": {"200": _json("ready", Readiness),
+                                             "503": _json("what it waits for", Readiness)}}},
+            "/health": {"get": {"operationId": "health", "summary": "Readiness and each dependency",
+                                "responses": {"200": _json("serving, degraded or not", Health),
+                                              "503": _json("starting", Health)}}},
+            "/model/status": {"get": {
+                "operationId": "modelStatus", "summary": "The model being served", "security": keyed,
+                "responses": {"200": _json("the served model", ModelStatus), **_refusals(keyed=True)}}},
+            "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus exposition",
+                                 "responses": {"200": {"description": "metrics",
+                                                       "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document",
+                                      "responses": {"200": {"description": "OpenAPI 3.1",
+                                                            "content": {"application/json": {
+                                                                "schema": {"type": "object"}}}}}}},
+        },
+    }

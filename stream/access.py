@@ -1,0 +1,100 @@
+"""Who may talk to the service: the credentials every Kafka client of the worker uses,
+and API keys with roles for the HTTP API.
+
+Secrets are `SecretStr`: they print as stars, so a settings object in a log line, a
+traceback or a status page does not give them away.
+"""
+import hmac
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+import faust
+from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
+from pydantic import SecretStr
+
+PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+ROLES = ("reader", "operator")  # each may do what the ones before it may
+
+
+@dataclass(frozen=True)
+class AccessConfig:
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None  # the CA that signed the brokers' certificates
+    ssl_certfile: Path | None = None  # this client's certificate and key, for mutual TLS
+    ssl_keyfile: Path | None = None
+    # (key, role). With none configured the HTTP API is open, as on a private network.
+    api_keys: tuple[tuple[SecretStr, str], ...] = ()
+
+    def __post_init__(self):
+        if self.security_protocol not in PROTOCOLS:
+            raise ValueError(f"KAFKA_SECURITY_PROTOCOL must be one of {PROTOCOLS}, got {self.security_protocol!r}")
+        if self.sasl_mechanism not in MECHANISMS:
+            raise ValueError(f"KAFKA_SASL_MECHANISM must be one of {MECHANISMS}, got {self.sasl_mechanism!r}")
+        if self.security_protocol.startswith("SASL") and not (self.sasl_username and self.sasl_password):
+            raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs KAFKA_SASL_USERNAME "
+                             "and KAFKA_SASL_PASSWORD")
+        for _, role in self.api_keys:
+            if role not in ROLES:
+                raise ValueError(f"TFT_API_KEYS: unknown role {role!r}; roles are {ROLES}")
+
+
+def parse_api_keys(text: str) -> tuple[tuple[SecretStr, str], ...]:
+    """'role:key,role:key' (a key may hold ':' itself)."""
+    out = []
+    for item in filter(None, (i.strip() for i in text.split(","))):
+        role, sep, key = item.partition(":")
+        if not sep or not key:
+            raise ValueError("TFT_API_KEYS must look like 'operator:KEY,reader:KEY'")
+        out.append((SecretStr(key), role))
+    return tuple(out)
+
+
+def _ssl_context(config: AccessConfig) -> ssl.SSLContext | None:
+    if not config.security_protocol.endswith("SSL"):
+        return None
+    context = ssl.create_default_context(cafile=str(config.ssl_cafile) if config.ssl_cafile else None)
+    if config.ssl_certfile:
+        context.load_cert_chain(str(config.ssl_certfile), str(config.ssl_keyfile) if config.ssl_keyfile else None)
+    return context
+
+
+def broker_credentials(config: AccessConfig) -> faust.types.auth.CredentialsT | None:
+    """What Faust's own consumer, producer and admin client connect with."""
+    context = _ssl_context(config)
+    if config.security_protocol.startswith("SASL"):
+        return faust.SASLCredentials(username=config.sasl_username,
+                                     password=config.sasl_password.get_secret_value(),
+                                     mechanism=config.sasl_mechanism, ssl_context=context)
+    return faust.SSLCredentials(context) if context is not None else None
+
+
+def kafka_client_auth(config: AccessConfig) -> dict:
+    """The same credentials as keyword arguments of an aiokafka client of our own."""
+    return dict(credentials_to_aiokafka_auth(broker_credentials(config)))
+
+
+def role_of(config: AccessConfig, key: str | None) -> str | None:
+    if key is None:
+        return None
+    given = key.encode()
+    for secret, role in config.api_keys:
+        if hmac.compare_digest(secret.get_secret_value().encode(), given):
+            return role
+    return None
+
+
+def refusal(config: AccessConfig, key: str | None, needs: str) -> tuple[int, str] | None:
+    """(HTTP status, message) when `key` may not do what needs the role `needs`, else None."""
+    if not config.api_keys:
+        return None
+    role = role_of(config, key)
+    if role is None:
+        return 401, "an API key is needed: send it in the X-API-Key header" if key is None else "unknown API key"
+    if ROLES.index(role) < ROLES.index(needs):
+        return 403, f"this needs the {needs} role; the key given has the {role} role"
+    return None
