@@ -9,6 +9,7 @@ class PersistenceConfig:
     sink_batch: int = 500  # the metrics sink writes this many served requests per transaction ...
     sink_within_s: float = 0.5  # ... or what came within this long, whichever is first
     sink_retry_s: float = 1.0  # wait between attempts while PostgreSQL is away
+    validate_every_s: float = 2.0  # how often forecasts whose outcome arrived are scored
     redis_host: str = "127.0.0.1"
     redis_port: int = 6379
     redis_db: int = 0

@@ -10,6 +10,7 @@ import asyncpg
 
 from persistence.repositories import (forecast_metrics, market_regime_history, prediction_audit,
                                       risk_adjustment_history)
+from persistence.repositories.validation import ValidationRepository, pending_rows
 from schemas import ServedForecast
 
 
@@ -26,6 +27,7 @@ async def write(pool: asyncpg.Pool, served: list[ServedForecast]) -> int:
                 regime.append(g)
     async with pool.acquire() as conn, conn.transaction():
         await forecast_metrics.ForecastMetricsRepository(conn).insert_many(rows=metrics)
+        await ValidationRepository(conn).add_pending(pending_rows(metrics))  # scored once their outcome comes
         await prediction_audit.PredictionAuditRepository(conn).insert_many(rows=audit)
         await risk_adjustment_history.RiskAdjustmentRepository(conn).insert_many(rows=risk)
         await market_regime_history.MarketRegimeRepository(conn).insert_many(rows=regime)

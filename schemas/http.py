@@ -44,6 +44,32 @@ class FeatureImportance(BaseModel):
     features: list[FeatureWeight]
 
 
+class AccuracyRow(BaseModel):
+    """Live accuracy of the served model at one horizon (and symbol or regime), each
+    figure beside its baseline on the same forecasts (rw_: the random walk)."""
+
+    horizon: int
+    grp: str  # "all", the symbol, or the market regime the forecasts were made in
+    n: int
+    directional_accuracy: float
+    up_rate: float  # the "always up" baseline's accuracy
+    mape_pct: float
+    rw_mape_pct: float
+    rmse: float  # of the point's log return
+    rw_rmse: float
+    pinball: float  # mean over the quantiles, on log returns
+    rw_pinball: float
+    coverage_68: float
+    rw_coverage_68: float
+    coverage_95: float
+    rw_coverage_95: float
+
+
+class LiveAccuracy(BaseModel):
+    by: Literal["all", "symbol", "regime"]
+    rows: list[AccuracyRow]
+
+
 class ModelStatus(BaseModel):
     model_version: str
     min_history: int
@@ -51,6 +77,7 @@ class ModelStatus(BaseModel):
     max_wait_ms: float
     window_bars: int
     model: dict  # kind, artifact, training and validation ranges, interval calibration
+    live_accuracy: LiveAccuracy
 
 
 class TierChange(BaseModel):

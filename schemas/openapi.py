@@ -105,7 +105,10 @@ def document(version: str) -> dict:
                                 "responses": {"200": _json("serving, degraded or not", Health),
                                               "503": _json("starting", Health)}}},
             "/model/status": {"get": {
-                "operationId": "modelStatus", "summary": "The model being served", "security": keyed,
+                "operationId": "modelStatus", "summary": "The model being served, and its live accuracy",
+                "security": keyed,
+                "parameters": [{"name": "accuracy_by", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": ["all", "symbol", "regime"], "default": "all"}}],
                 "responses": {"200": _json("the served model", ModelStatus), **_refusals(keyed=True)}}},
             "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus exposition",
                                  "responses": {"200": {"description": "metrics",

@@ -21,6 +21,16 @@ forwarded_total = Counter("tft_forwarded_total", "Events forwarded to their symb
 risk_events_total = Counter("tft_risk_events_total", "Risk events emitted", ["kind"])
 sink_rows_total = Counter("tft_metrics_sink_results_total", "Served requests written to PostgreSQL")
 sink_errors_total = Counter("tft_metrics_sink_errors_total", "Failed metrics sink transactions")
+validated_total = Counter("tft_forecasts_validated_total", "Served forecasts scored against their outcome")
+# Live accuracy of the served model by horizon, each beside its baseline on the same forecasts.
+live_forecasts = Gauge("tft_live_validated_forecasts", "Forecasts of the served model scored so far", ["horizon"])
+live_pinball = Gauge("tft_live_pinball_loss", "Mean pinball loss on log returns", ["horizon", "model"])
+live_direction = Gauge("tft_live_directional_accuracy", "Share of right directions; baseline: always up",
+                       ["horizon", "model"])
+live_mape = Gauge("tft_live_mape_percent", "Mean absolute percentage error of the point", ["horizon", "model"])
+live_rmse = Gauge("tft_live_rmse_log_return", "RMSE of the point's log return", ["horizon", "model"])
+live_coverage = Gauge("tft_live_interval_coverage", "Share of outcomes inside the central interval",
+                      ["horizon", "nominal", "model"])
 consumer_lag = Gauge("tft_consumer_lag_messages", "High-water mark minus consumer position",
                      ["topic", "partition"])
 
@@ -28,3 +38,18 @@ consumer_lag = Gauge("tft_consumer_lag_messages", "High-water mark minus consume
 def observe_batch(size: int, seconds: float) -> None:
     batch_size.observe(size)
     batch_seconds.observe(seconds)
+
+
+def observe_accuracy(rows: list[dict]) -> None:
+    """The gauges from persistence's accuracy rows of the served model, by horizon."""
+    for r in rows:
+        h = str(r["horizon"])
+        live_forecasts.labels(h).set(r["n"])
+        for model, prefix in (("tft", ""), ("random_walk", "rw_")):
+            live_pinball.labels(h, model).set(r[f"{prefix}pinball"])
+            live_mape.labels(h, model).set(r[f"{prefix}mape_pct"])
+            live_rmse.labels(h, model).set(r[f"{prefix}rmse"])
+            for nominal in ("68", "95"):
+                live_coverage.labels(h, f"0.{nominal}", model).set(r[f"{prefix}coverage_{nominal}"])
+        live_direction.labels(h, "tft").set(r["directional_accuracy"])
+        live_direction.labels(h, "always_up").set(r["up_rate"])

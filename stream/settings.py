@@ -90,6 +90,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         redis_retry_s=get("REDIS_RETRY_S", p.redis_retry_s, float),
         rate_limits=get("RATE_LIMITS", p.rate_limits, _rate_limits),
         default_tier=get("RATE_LIMIT_DEFAULT_TIER", p.default_tier),
+        validate_every_s=get("VALIDATE_EVERY_S", p.validate_every_s, float),
     )
     tft = TFTConfig(
         hidden_size=get("TFT_HIDDEN_SIZE", t.hidden_size, int),

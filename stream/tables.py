@@ -79,6 +79,10 @@ class Windows:
         self._decoded[key] = (raw, window)
         return window
 
+    def symbols(self) -> list[str]:
+        """The symbols whose windows this worker holds (its partitions of the table)."""
+        return [key.decode() for key in self.table.keys()]
+
     def put(self, window: BarWindow) -> bytes:
         key, raw = window.symbol.encode(), window.to_bytes()
         self.table[key] = raw

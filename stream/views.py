@@ -19,6 +19,7 @@ from inference.serving import Ask
 from persistence.queries import queries
 from persistence.repositories.command_audit import CommandAuditRepository
 from persistence.repositories.feature_importance import FeatureImportanceRepository
+from persistence.repositories.validation import ValidationRepository
 from schemas import HORIZONS, ForecastRequest, SchemaError, ServedForecast, decode, encode
 from schemas.events import check_symbol
 from schemas.http import API_KEY_HEADER, USER_ID, TierChange
@@ -232,6 +233,11 @@ class ModelStatus(View):
         if (refused := _refused(self, request, "reader")) is not None:
             return refused
         forecaster = (await resources.opened()).service.forecaster
+        by = request.query.get("accuracy_by", "all")
+        if by not in ("all", "symbol", "regime"):
+            return _error(self, 422, "invalid_request", "accuracy_by must be all, symbol or regime")
+        async with resources.pool.acquire() as conn:
+            accuracy = await ValidationRepository(conn).accuracy(forecaster.version, by)
         return _json(self, {
             "model_version": forecaster.version,
             "min_history": forecaster.min_history,
@@ -239,6 +245,7 @@ class ModelStatus(View):
             "max_wait_ms": settings.inference.max_wait_ms,
             "window_bars": settings.stream.window_bars,
             "model": forecaster.describe(),
+            "live_accuracy": {"by": by, "rows": accuracy},
         })
 
 

@@ -1,0 +1,72 @@
+"""Live validation: what each served forecast came to, scored as `tft-forecast evaluate`
+scores a backtest, beside the random walk on the same rows.
+
+A forecast made on a symbol's bar of day A for horizon h is settled by that symbol's
+bar h sessions later, counted in the symbol's own bars, not in calendar days. The
+random walk is scored in shadow from the same bars up to A: its sigma is the standard
+deviation of the 63 daily log returns that end at A (the `baseline` model's, and
+evaluate's), times sqrt(h).
+"""
+import math
+from datetime import date
+from typing import NamedTuple
+
+import numpy as np
+from scipy.stats import norm
+
+from features.window import BarWindow
+from schemas import QUANTILE_KEYS, QUANTILES
+from tft.evaluate import RW_WINDOW, pinball
+from tft.quantiles import quantile_at
+
+_Z = norm.ppf(QUANTILES)
+NOMINAL = (0.68, 0.95)  # central intervals scored for every forecast, model and random walk alike
+
+
+class Outcome(NamedTuple):
+    target_date: date
+    actual: float
+    rw_sigma: float  # the random walk's sigma of the log return to the horizon, from bars up to as_of
+
+
+NEVER = "never"  # the forecast's day has left the window, or never was in it: it cannot be settled
+
+
+def outcome(window: BarWindow, as_of: date, horizon: int) -> Outcome | str | None:
+    """What settles the forecasts made on `as_of` for `horizon`: the bar `horizon` bars
+    after it in the window; None while that bar has not come, NEVER if it cannot."""
+    a = int(np.searchsorted(window.dates, np.datetime64(as_of, "D")))
+    if a >= len(window) or window.dates[a] != np.datetime64(as_of, "D") or a < RW_WINDOW:
+        return NEVER
+    t = a + horizon
+    if t >= len(window):
+        return None
+    logc = np.log(window.close[a - RW_WINDOW:a + 1])
+    sigma = float(np.diff(logc).std(ddof=1) * math.sqrt(horizon))
+    return Outcome(window.dates[t].astype(object), float(window.close[t]), sigma)
+
+
+def central(q: np.ndarray, nominal: float) -> tuple[float, float]:
+    lo, hi = quantile_at([(1 - nominal) / 2, (1 + nominal) / 2], QUANTILES, q)
+    return float(lo), float(hi)
+
+
+def score(forecast: dict, outcome: Outcome) -> tuple:
+    """A forecast_metrics row and its outcome -> a forecast_validation row, in the order of
+    persistence/queries/validation.sql. Errors are on log returns, as in evaluate."""
+    close, actual = forecast["last_close"], outcome.actual
+    y = math.log(actual / close)
+    q = np.log(np.array([forecast[f"q{round(float(k) * 100)}"] for k in QUANTILE_KEYS]) / close)  # (Q,)
+    rw_q = outcome.rw_sigma * _Z  # (Q,)
+    point = math.log(forecast["point"] / close)
+    held = {level: bool(lo <= actual <= hi) for level, (lo, hi) in forecast["intervals"].items()}
+    covered = [_inside(central(q, c), y) for c in NOMINAL]
+    rw_covered = [_inside(central(rw_q, c), y) for c in NOMINAL]
+    return (forecast["request_id"], forecast["horizon"], forecast["symbol"], outcome.target_date, actual,
+            abs(forecast["point"] / actual - 1), pinball(q[None], np.array([y])), *covered,
+            forecast["model_version"], y, point - y, bool(np.sign(point) == np.sign(y)), held,
+            pinball(rw_q[None], np.array([y])), *rw_covered)
+
+
+def _inside(interval: tuple[float, float], y: float) -> bool:
+    return bool(interval[0] <= y <= interval[1])

@@ -1,0 +1,36 @@
+import asyncpg
+import orjson
+
+from persistence.queries import queries
+
+_SQL = queries("validation")
+
+
+def pending_rows(rows: list[tuple]) -> list[tuple]:
+    """(symbol, as_of, horizon) keys of forecast_metrics rows, each once."""
+    return sorted({(r[2], r[3], r[1]) for r in rows})
+
+
+class ValidationRepository:
+    def __init__(self, conn: asyncpg.Connection):
+        self.conn = conn
+
+    async def add_pending(self, keys: list[tuple]) -> None:
+        await self.conn.executemany(_SQL["add_pending"], keys)
+
+    async def pending(self, symbols: list[str], limit: int) -> list[tuple]:
+        return [tuple(r) for r in await self.conn.fetch(_SQL["pending"], symbols, limit)]
+
+    async def settle(self, key: tuple) -> list[dict]:
+        """Inside a transaction: the key taken off the pending list, and its forecasts not
+        scored yet (read after the key is locked: none committed before is missed)."""
+        await self.conn.execute(_SQL["settle"], *key)
+        rows = await self.conn.fetch(_SQL["unscored"], *key)
+        return [dict(r) | {"intervals": orjson.loads(r["intervals"])} for r in rows]
+
+    async def insert_many(self, rows: list[tuple]) -> None:
+        await self.conn.executemany(_SQL["insert_many"], [
+            (*r[:13], orjson.dumps(r[13]).decode(), *r[14:]) for r in rows])
+
+    async def accuracy(self, model_version: str, by: str = "all") -> list[dict]:
+        return [dict(r) for r in await self.conn.fetch(_SQL["accuracy"], model_version, by)]

@@ -1,0 +1,75 @@
+"""Live validation end to end: forecasts served on real bars, the later real bars
+replayed, and each forecast scored on the bar its horizon came to."""
+import asyncio
+import time
+import uuid
+
+import asyncpg
+import httpx
+import orjson
+import pandas as pd
+import pytest
+
+from features.data import load, select
+from stream.publish import bars_from_panel, publish_bars
+from tests.workers import wait_for_bars
+
+pytestmark = pytest.mark.integration
+SYMBOL, AS_OF = "KO", "2023-06-30"  # a symbol no other test gives the shared worker
+
+
+async def ingested(worker) -> float:
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(worker.url + "/metrics")).text
+    return float(next(line for line in text.splitlines() if line.startswith("tft_bars_ingested_total ")).split()[1])
+
+
+async def publish(worker, bars: pd.DataFrame) -> None:
+    before = await ingested(worker)
+    await publish_bars(worker.kafka_client(), worker.topic("market.ticks"), bars_from_panel(bars), 0, progress=False)
+    await wait_for_bars([worker], before + len(bars))
+
+
+async def validations(database_url: str, ids: list[str], n: int, timeout: float = 40) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = await conn.fetch("SELECT * FROM forecast_validation WHERE request_id = ANY($1) "
+                                    "ORDER BY request_id, horizon", ids)
+            if len(rows) >= n or time.monotonic() > deadline:
+                return rows
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+
+
+async def test_served_forecasts_are_scored_when_their_horizons_come(worker, data_dir, database_url):
+    bars = select(load(data_dir).all_bars(), [SYMBOL], "2021-06-01", "2023-08-31")
+    await publish(worker, bars[bars["date"] <= AS_OF].tail(400))
+    ids = [f"live-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    async with httpx.AsyncClient(base_url=worker.url) as http:
+        for rid in ids:
+            r = await http.post("/forecast/generate", content=orjson.dumps({"request_id": rid, "symbol": SYMBOL}))
+            assert r.status_code == 200 and r.json()["as_of"] == AS_OF, r.text
+    assert await validations(database_url, ids, 1, timeout=2) == []  # nothing has come true yet
+    await publish(worker, bars[bars["date"] > AS_OF])
+    rows = await validations(database_url, ids, 12)
+    assert len(rows) == 12  # three forecasts, four horizons each
+
+    after = bars[bars["date"] > AS_OF].reset_index(drop=True)
+    for r in rows:
+        session = after.iloc[r["horizon"] - 1]  # the horizon-th session after the forecast's day
+        assert r["target_date"] == session["date"].date()
+        assert r["actual"] == pytest.approx(session["close"])
+        assert r["rw_pinball"] > 0 and r["pinball"] > 0
+
+    async with httpx.AsyncClient(base_url=worker.url) as http:
+        status = (await http.get("/model/status")).json()["live_accuracy"]
+        by_symbol = (await http.get("/model/status", params={"accuracy_by": "symbol"})).json()["live_accuracy"]
+        text = (await http.get("/metrics")).text
+    assert {row["horizon"] for row in status["rows"]} == {1, 5, 10, 21}
+    assert all(row["n"] >= 3 for row in status["rows"])
+    mine = [row for row in by_symbol["rows"] if row["grp"] == SYMBOL]
+    assert [row["n"] for row in mine] == [3, 3, 3, 3]
+    assert 'tft_live_pinball_loss{horizon="21",model="random_walk"}' in text
