@@ -42,6 +42,6 @@ def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_cl
 def error_result(*, request: ForecastRequest, request_id: str, model_version: str, code: str,
                  message: str, as_of: date | None = None, latency_ms: float = 0.0,
                  retry_after_s: float | None = None) -> ForecastResult:
-    return ForecastResult(request_id=request_id, symbol=request.symbol, as_of=as_of,
+    return ForecastResult(request_id=request_id, batch_id=request.batch_id, symbol=request.symbol, as_of=as_of,
                           model_version=model_version, status="error", latency_ms=latency_ms,
                           error=ErrorInfo(code=code, message=message, retry_after_s=retry_after_s))

@@ -195,7 +195,8 @@ class ForecastService:
         if template is None:
             template = base.shaped[options] = self._shape(request, base)
         result, events = template
-        return Outcome(result.model_copy(update={"request_id": request_id, "latency_ms": latency_ms}),
+        return Outcome(result.model_copy(update={"request_id": request_id, "latency_ms": latency_ms,
+                                                 "batch_id": request.batch_id}),
                        tuple(e.model_copy(update={"request_id": request_id}) for e in events))
 
     def _shape(self, request: ForecastRequest, base: Base) -> tuple[ForecastResult, tuple[RiskEvent, ...]]:

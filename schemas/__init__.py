@@ -11,6 +11,8 @@ from schemas.events import (
     QUANTILES,
     SCHEMA_VERSION,
     Bar,
+    BatchRequest,
+    BatchResult,
     DeadLetter,
     ErrorInfo,
     ForecastRequest,
@@ -25,7 +27,7 @@ from schemas.events import (
 )
 
 __all__ = [
-    "HORIZONS", "QUANTILE_KEYS", "QUANTILES", "SCHEMA_VERSION", "Bar", "DeadLetter", "ErrorInfo", "ForecastRequest",
+    "HORIZONS", "QUANTILE_KEYS", "QUANTILES", "SCHEMA_VERSION", "Bar", "BatchRequest", "BatchResult", "DeadLetter", "ErrorInfo", "ForecastRequest",
     "ForecastResult", "HorizonForecast", "OptionGreeks", "OptionQuote", "RegimeEvent", "RegimeInfo",
     "RiskEvent", "SchemaError", "ServedForecast", "decode", "encode",
 ]

@@ -73,10 +73,10 @@ class Bar(Event):
         return self.ts.date() if isinstance(self.ts, datetime) else self.ts
 
 
-class ForecastRequest(Event):
-    request_id: Name | None = None
+class ForecastOptions(Event):
+    """What a single request and a batch share: who asks, and how the answer is shaped."""
+
     user_id: Name = "anonymous"
-    symbol: Symbol
     forecast_horizons: Annotated[list[int], Field(min_length=1, max_length=len(HORIZONS), json_schema_extra={
         "items": {"type": "integer", "enum": list(HORIZONS)}, "uniqueItems": True})] = list(HORIZONS)
     include_options_greeks: bool = False
@@ -85,7 +85,7 @@ class ForecastRequest(Event):
         "items": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}})] = [0.68, 0.95]
 
     @model_validator(mode="after")
-    def _check(self) -> "ForecastRequest":
+    def _check(self) -> "ForecastOptions":
         unknown = sorted(set(self.forecast_horizons) - set(HORIZONS))
         if unknown:
             raise ValueError(f"unknown horizon(s) {unknown}; supported: {list(HORIZONS)}")
@@ -95,6 +95,36 @@ class ForecastRequest(Event):
         if bad:
             raise ValueError(f"confidence_intervals must lie strictly between 0 and 1, got {bad}")
         return self
+
+
+class ForecastRequest(ForecastOptions):
+    request_id: Name | None = None
+    symbol: Symbol
+    batch_id: Name | None = None  # set on the members of a batch, and echoed in their results
+
+
+BatchId = Annotated[str, Field(min_length=1, max_length=96, pattern=r"^[^\x00-\x1f\x7f]+$")]
+MAX_BATCH_SYMBOLS = 256
+
+
+class BatchRequest(ForecastOptions):
+    """Many symbols at once, on HTTP (/forecast/batch) or forecast.requests: one result per
+    symbol, each with the batch's id and its own request id `<batch_id>:<symbol>`."""
+
+    batch_id: BatchId | None = None
+    symbols: Annotated[list[Symbol], Field(min_length=1, max_length=MAX_BATCH_SYMBOLS,
+                                           json_schema_extra={"uniqueItems": True})]
+
+    @model_validator(mode="after")
+    def _unique(self) -> "BatchRequest":
+        if len(set(self.symbols)) != len(self.symbols):
+            raise ValueError("symbols has duplicates")
+        return self
+
+    def members(self, batch_id: str) -> list[ForecastRequest]:
+        options = self.model_dump(exclude={"batch_id", "symbols"})
+        return [ForecastRequest(**options, symbol=s, batch_id=batch_id, request_id=f"{batch_id}:{s}")
+                for s in self.symbols]
 
 
 class RegimeInfo(BaseModel):
@@ -142,6 +172,7 @@ class ErrorInfo(BaseModel):
 class ForecastResult(BaseModel):
     schema_version: int = SCHEMA_VERSION
     request_id: str
+    batch_id: str | None = None
     symbol: str
     as_of: date | None = None
     model_version: str
@@ -152,6 +183,11 @@ class ForecastResult(BaseModel):
     latency_ms: float = 0.0
     disclaimer: str = DISCLAIMER
     error: ErrorInfo | None = None
+
+
+class BatchResult(BaseModel):
+    batch_id: str
+    results: list[ForecastResult]  # one per symbol, in the batch's order; errors are entries too
 
 
 class DeadLetter(BaseModel):

@@ -99,6 +99,8 @@ class TierSet(BaseModel):
 REQUEST_EXAMPLE = {"request_id": "abc", "user_id": "user123", "symbol": "SPY",
                    "forecast_horizons": [1, 5, 10, 21], "include_options_greeks": True,
                    "risk_adjustment": True, "confidence_intervals": [0.68, 0.95]}
+BATCH_EXAMPLE = {"batch_id": "open-2024-01-02", "user_id": "user123", "symbols": ["SPY", "QQQ", "AAPL"],
+                 "forecast_horizons": [1, 5]}
 # A real one from `make run`, shortened to one horizon.
 RESULT_EXAMPLE = {
     "schema_version": 1, "request_id": "abc", "symbol": "SPY", "as_of": "2023-12-29",

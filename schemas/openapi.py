@@ -6,13 +6,13 @@ schemas go in as they are; only the operations are written here.
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from schemas.events import HORIZONS, ForecastRequest, ForecastResult
-from schemas.http import (API_KEY_HEADER, REQUEST_EXAMPLE, RESULT_EXAMPLE, ErrorBody, FeatureImportance, Health,
+from schemas.events import HORIZONS, BatchRequest, BatchResult, ForecastRequest, ForecastResult
+from schemas.http import (API_KEY_HEADER, BATCH_EXAMPLE, REQUEST_EXAMPLE, RESULT_EXAMPLE, ErrorBody, FeatureImportance, Health,
                           Liveness, ModelStatus, Readiness, TierChange, TierSet, USER_ID)
 
-_MODELS = (ForecastRequest, ForecastResult, ErrorBody, Liveness, Readiness, Health, FeatureImportance,
+_MODELS = (ForecastRequest, ForecastResult, BatchRequest, BatchResult, ErrorBody, Liveness, Readiness, Health, FeatureImportance,
            ModelStatus, TierChange, TierSet)
-_INPUTS = (ForecastRequest, TierChange)
+_INPUTS = (ForecastRequest, BatchRequest, TierChange)
 _RETRY_AFTER = {"Retry-After": {"description": "seconds until a request would be admitted",
                                 "schema": {"type": "string"}}}
 
@@ -64,6 +64,18 @@ def document(version: str) -> dict:
                     "429": _json("rate_limited, with retry_after_s", ForecastResult, headers=_RETRY_AFTER),
                     "503": _json("the worker is starting, or the model failed on this request",
                                  ErrorBody, ForecastResult, headers=_RETRY_AFTER),
+                    **_refusals(keyed=True),
+                },
+            }},
+            "/forecast/batch": {"post": {
+                "operationId": "generateBatch",
+                "summary": "Forecast many symbols at once; each symbol that cannot be served is an error entry",
+                "security": keyed,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": _ref(BatchRequest), "example": BATCH_EXAMPLE}}},
+                "responses": {
+                    "200": _json("one result per symbol, in order, each with the batch id", BatchResult),
+                    "503": _json("the worker is starting", ErrorBody, headers=_RETRY_AFTER),
                     **_refusals(keyed=True),
                 },
             }},

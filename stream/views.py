@@ -5,6 +5,7 @@ The contract is `schemas/openapi.py`, served at /openapi.json. Every refusal car
 """
 import asyncio
 import hashlib
+from collections import defaultdict
 import math
 import time
 import uuid
@@ -20,7 +21,8 @@ from persistence.queries import queries
 from persistence.repositories.command_audit import CommandAuditRepository
 from persistence.repositories.feature_importance import FeatureImportanceRepository
 from persistence.repositories.validation import ValidationRepository
-from schemas import HORIZONS, ForecastRequest, SchemaError, ServedForecast, decode, encode
+from schemas import (HORIZONS, BatchRequest, BatchResult, ForecastRequest, ForecastResult, SchemaError, ServedForecast,
+                     decode, encode)
 from schemas.events import check_symbol
 from schemas.http import API_KEY_HEADER, USER_ID, TierChange
 from schemas.openapi import document
@@ -79,36 +81,55 @@ def _too_large(view: View) -> Response:
     return _error(view, 413, "too_large", f"the body is over TFT_MAX_BODY_BYTES ({limit} bytes)")
 
 
+async def _decoded(view: View, request: Request, model: type, needs: str) -> tuple[object, Response | None]:
+    """(the body as `model`, None), or (None, the refusal): a key, its size, its content."""
+    if (refused := _refused(view, request, needs)) is not None:
+        return None, refused
+    if (raw := await _body(request)) is None:
+        return None, _too_large(view)
+    try:
+        return decode(model, raw), None
+    except SchemaError as e:
+        return None, _error(view, 422, "invalid_request", str(e))
+
+
+def _starting(view: View) -> Response:
+    return _error(view, 503, "starting", "the worker is starting: waiting for " + ", ".join(readiness.waiting),
+                  {"Retry-After": "1"})
+
+
+async def _serve_here(requests: list[ForecastRequest], received: float) -> list[ForecastResult]:
+    """Serve requests for symbols this worker holds; each answer waits for its ledger
+    record to be on Kafka, so its rows cannot be lost."""
+    asks = [Ask(r, r.request_id or str(uuid.uuid4()), windows.get(r.symbol), contexts.of(r.symbol), received)
+            for r in requests]
+    outcomes = await resources.serving.serve(asks)
+    sent = []
+    for ask, outcome in zip(asks, outcomes):
+        w = ask.window
+        sent.append(await forecast_ledger.send(key=ask.request.symbol.encode(), value=encode(ServedForecast(
+            request=ask.request, result=outcome.result, source="http",
+            last_close=float(w.close[-1]) if w is not None and len(w) else None))))
+        metrics.requests_total.labels(source="http", status=outcome.result.status).inc()
+    await asyncio.gather(*sent)
+    metrics.request_latency.labels(source="http").observe(time.monotonic() - received)
+    return [o.result for o in outcomes]
+
+
 @app.page("/forecast/generate")
 class GenerateForecast(View):
     async def post(self, request: Request) -> Response:
         received = time.monotonic()
-        if (refused := _refused(self, request, "reader")) is not None:
+        body, refused = await _decoded(self, request, ForecastRequest, "reader")
+        if refused is not None:
             return refused
-        if (raw := await _body(request)) is None:
-            return _too_large(self)
-        try:
-            body = decode(ForecastRequest, raw)
-        except SchemaError as e:
-            return _error(self, 422, "invalid_request", str(e))
         owner = None if FORWARDED_BY in request.headers else owner_elsewhere(body.symbol)
         if owner is not None:
-            status, answer, headers = await forward(owner, request, raw)
+            status, answer, headers = await forward(owner, request, encode(body))
             return self.bytes(answer, content_type=JSON, status=status, headers=headers)
         if not readiness.ready:
-            return _error(self, 503, "starting", "the worker is starting: waiting for " + ", ".join(readiness.waiting),
-                          {"Retry-After": "1"})
-        serving = resources.serving
-        window = windows.get(body.symbol)
-        ask = Ask(body, body.request_id or str(uuid.uuid4()), window, contexts.of(body.symbol), received)
-        (outcome,) = await serving.serve([ask])
-        result = outcome.result
-        # The answer waits for its ledger record to be on Kafka: its rows cannot be lost.
-        await (await forecast_ledger.send(key=body.symbol.encode(), value=encode(ServedForecast(
-            request=body, result=result, source="http",
-            last_close=float(window.close[-1]) if window is not None and len(window) else None))))
-        metrics.requests_total.labels(source="http", status=result.status).inc()
-        metrics.request_latency.labels(source="http").observe(time.monotonic() - received)
+            return _starting(self)
+        (result,) = await _serve_here([body], received)
         headers = served_by()
         status = 200
         if result.error is not None:
@@ -116,6 +137,35 @@ class GenerateForecast(View):
             if result.error.retry_after_s is not None:
                 headers["Retry-After"] = str(max(1, math.ceil(result.error.retry_after_s)))
         return self.bytes(encode(result), content_type=JSON, status=status, headers=headers)
+
+
+@app.page("/forecast/batch")
+class GenerateBatch(View):
+    """Every symbol's forecast; a symbol that cannot be served is an error entry of its
+    own. Symbols held by other workers go to each owner as one smaller batch."""
+
+    async def post(self, request: Request) -> Response:
+        received = time.monotonic()
+        body, refused = await _decoded(self, request, BatchRequest, "reader")
+        if refused is not None:
+            return refused
+        if not readiness.ready:
+            return _starting(self)
+        batch_id = body.batch_id or str(uuid.uuid4())
+        members = body.members(batch_id)
+        here, elsewhere = [], defaultdict(list)
+        for m in members:
+            owner = None if FORWARDED_BY in request.headers else owner_elsewhere(m.symbol)
+            (here if owner is None else elsewhere[owner]).append(m)
+        results = {r.symbol: r for r in await _serve_here(here, received)}
+        for owner, part in elsewhere.items():
+            sub = body.model_copy(update={"batch_id": batch_id, "symbols": [m.symbol for m in part]})
+            status, answer, _ = await forward(owner, request, encode(sub))
+            if status != 200:
+                return self.bytes(answer, content_type=JSON, status=status)
+            results |= {r.symbol: r for r in decode(BatchResult, answer).results}
+        return self.bytes(encode(BatchResult(batch_id=batch_id, results=[results[m.symbol] for m in members])),
+                          content_type=JSON, headers=served_by())
 
 
 @app.page("/features/{symbol}/importance")

@@ -10,7 +10,7 @@ its ledger record, on Kafka.
 import time
 
 from inference.serving import Ask
-from schemas import ForecastRequest, SchemaError, ServedForecast, decode, encode
+from schemas import BatchRequest, ForecastRequest, SchemaError, ServedForecast, decode, encode
 from stream import metrics
 from stream.app import app, settings
 from stream.batches import at_home, batches
@@ -25,6 +25,22 @@ _i = settings.inference
 _within_s = settings.stream.batch_within_ms / 1000
 
 
+def requests_in(event) -> list[ForecastRequest]:
+    """A single request, its key checked, or the members of a batch (a value with
+    `symbols`, whose key is its producer's: members go by symbol). Only a value that is
+    no single request is read as a batch, so the single path pays nothing for it."""
+    raw, msg = event.value, event.message
+    try:
+        request = decode(ForecastRequest, raw)
+    except SchemaError:
+        if b'"symbols"' not in raw:
+            raise
+        batch = decode(BatchRequest, raw)
+        return batch.members(batch.batch_id or f"{msg.topic}:{msg.partition}:{msg.offset}")
+    check_key(event.key, request.symbol)
+    return [request]
+
+
 def request_id(request: ForecastRequest, msg) -> str:
     """A request without an id is named by where it first arrived: a redelivery gets the
     same name, and so one row, not two."""
@@ -36,12 +52,11 @@ async def decoded(events) -> list[tuple[object, ForecastRequest]]:
     for event in events:
         try:
             check_size(event.value, settings.stream.max_event_bytes)
-            request = decode(ForecastRequest, event.value)
-            check_key(event.key, request.symbol)
+            requests = requests_in(event)
         except SchemaError as e:
             await send_dead_letter(event, FORECAST_REQUESTS, str(e))
             continue
-        out.append((event, request))
+        out += [(event, r) for r in requests]
     return out
 
 

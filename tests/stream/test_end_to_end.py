@@ -105,7 +105,10 @@ async def test_invalid_messages_go_to_the_dead_letter_topic_and_the_agent_goes_o
     assert [l["value"].encode() for l in letters] == bad_ticks
     assert all(l["topic"] == worker.topic("market.ticks") and l["offset"] >= 0 for l in letters)
 
-    (letter,) = await kafka.collect(worker.topic("forecast.requests.dlq"), lambda v: len(v) >= 1)
+    def mine(letters):  # other tests' letters share the topic
+        return [l for l in letters if l["value"] == bad_request.decode()]
+
+    (letter,) = mine(await kafka.collect(worker.topic("forecast.requests.dlq"), mine))
     assert "unknown horizon(s) [7]" in letter["reason"]
 
     req = new_request()  # the next valid request is served, from unchanged bars
@@ -162,7 +165,13 @@ async def test_window_table_is_recovered_from_the_changelog(worker, kafka):
     req2 = new_request()
     after = (await ask(worker, kafka, req2))[req2["request_id"]]
     assert after["as_of"] == before["as_of"]
-    assert after["forecasts"] == before["forecasts"]
+    # Equal up to float32 noise: a forward pass of several symbols sums in another order
+    # than one of a single symbol (measured: 1e-8 in log return), and `before` may have
+    # been computed in a batch.
+    for a, b in zip(after["forecasts"], before["forecasts"], strict=True):
+        assert a["horizon"] == b["horizon"]
+        assert [a["point"], *a["quantiles"].values()] == pytest.approx([b["point"], *b["quantiles"].values()],
+                                                                       rel=1e-6)
     # The bars were not read again from market.ticks: the window came from the changelog.
     metrics = httpx.get(worker.url + "/metrics").text
     assert "tft_bars_ingested_total 0.0" in metrics
