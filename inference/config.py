@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -11,3 +12,7 @@ class InferenceConfig:
     risk_long_window: int = 252
     risk_vol_ratio_alert: float = 1.5  # short/long realized vol above this emits a risk event
     device: str = "cpu"
+    # Where registered artifacts are kept (a volume or bucket mount every worker reads),
+    # and how often a worker looks for a newly active version.
+    model_store: Path = Path(".run/models")
+    model_check_s: float = 2.0

@@ -78,6 +78,7 @@ class ModelStatus(BaseModel):
     window_bars: int
     model: dict  # kind, artifact, training and validation ranges, interval calibration
     live_accuracy: LiveAccuracy
+    versions: list[dict]  # the registry, newest first: status, promoted when and by whom, why, the gate
 
 
 class TierChange(BaseModel):
@@ -85,6 +86,33 @@ class TierChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
     tier: Name
+
+
+class PromoteCommand(BaseModel):
+    """POST /model/promote: a registered version, through the validation gate unless forced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    version: Name
+    reason: Name = "asked over HTTP"
+    force: bool = False
+
+
+class RollbackCommand(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    reason: Name
+
+
+class Promotion(BaseModel):
+    version: str
+    promoted: bool
+    replaced: str | None = None
+    reason: str
+    gate: dict | None = None  # per horizon: candidate, active and random walk on the same rows
+
+
+class Rollback(BaseModel):
+    retired: str
+    active: str
 
 
 USER_ID = TypeAdapter(Name)  # the user of a path, checked as a request's user_id is

@@ -8,11 +8,12 @@ from pydantic.json_schema import models_json_schema
 
 from schemas.events import HORIZONS, BatchRequest, BatchResult, ForecastRequest, ForecastResult
 from schemas.http import (API_KEY_HEADER, BATCH_EXAMPLE, REQUEST_EXAMPLE, RESULT_EXAMPLE, ErrorBody, FeatureImportance, Health,
-                          Liveness, ModelStatus, Readiness, TierChange, TierSet, USER_ID)
+                          Liveness, ModelStatus, Promotion, PromoteCommand, Readiness, Rollback,
+                          RollbackCommand, TierChange, TierSet, USER_ID)
 
 _MODELS = (ForecastRequest, ForecastResult, BatchRequest, BatchResult, ErrorBody, Liveness, Readiness, Health, FeatureImportance,
-           ModelStatus, TierChange, TierSet)
-_INPUTS = (ForecastRequest, BatchRequest, TierChange)
+           ModelStatus, TierChange, TierSet, PromoteCommand, Promotion, RollbackCommand, Rollback)
+_INPUTS = (ForecastRequest, BatchRequest, TierChange, PromoteCommand, RollbackCommand)
 _RETRY_AFTER = {"Retry-After": {"description": "seconds until a request would be admitted",
                                 "schema": {"type": "string"}}}
 
@@ -105,6 +106,32 @@ def document(version: str) -> dict:
                 "responses": {
                     "200": _json("the tier now in force", TierSet),
                     "503": _json("Redis, which holds the tiers, is away", ErrorBody, headers=_RETRY_AFTER),
+                    **_refusals(keyed=True),
+                },
+            }},
+            "/model/promote": {"post": {
+                "operationId": "promoteModel",
+                "summary": "Make a registered version active if the validation gate passes (operator; audited)",
+                "security": keyed,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": _ref(PromoteCommand), "example": {"version": "tft-2024-06-28-1a2b3c4",
+                                                                "reason": "weekly retrain"}}}},
+                "responses": {
+                    "200": _json("promoted: every worker serves it within TFT_MODEL_CHECK_S", Promotion),
+                    "404": _json("no such version in the registry", ErrorBody),
+                    "409": _json("refused by the gate, with its figures", Promotion),
+                    **_refusals(keyed=True),
+                },
+            }},
+            "/model/rollback": {"post": {
+                "operationId": "rollbackModel",
+                "summary": "Make the version the active one replaced active again (operator; audited)",
+                "security": keyed,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": _ref(RollbackCommand), "example": {"reason": "live pinball worse"}}}},
+                "responses": {
+                    "200": _json("rolled back", Rollback),
+                    "409": _json("nothing to roll back to", ErrorBody),
                     **_refusals(keyed=True),
                 },
             }},

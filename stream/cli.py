@@ -226,10 +226,46 @@ def calibrate(data_dir: Path = typer.Option(..., help="market data folder"),
 
 @cli.command()
 def register(path: Path = typer.Argument(..., help="a model artifact")) -> None:
-    """Record an artifact in model_registry, so that --model can name it by version."""
+    """Copy an artifact into the model store and record it in model_registry as a candidate."""
     from stream.registry import register as add
-    art = asyncio.run(add(load_settings().persistence.database_url, path))
-    typer.echo(f"registered {art.version} -> {path.resolve()}")
+    settings = load_settings()
+    art = asyncio.run(add(settings.persistence.database_url, path, settings.inference.model_store))
+    typer.echo(f"registered {art.version} -> {settings.inference.model_store / (art.version + '.pt')}")
+
+
+@cli.command()
+def promote(version: str = typer.Argument(..., help="a registered version"),
+            reason: str = typer.Option("", help="why, for the registry and the audit"),
+            by: str = typer.Option("cli", help="who asks"),
+            source: str = typer.Option("cli", hidden=True),
+            force: bool = typer.Option(False, help="skip the validation gate"),
+            data_dir: Path = typer.Option(None, help="market data for the gate; default MARKET_DATA_DIR")) -> None:
+    """Score a registered version against the active one on the latest sessions; make it
+    active if it is no worse (the thresholds: GATE_*). Exit status 3 when it is refused."""
+    from stream.registry import active, promote as run, verified
+    settings = load_settings()
+    url = settings.persistence.database_url
+    gate = None
+    if not force:
+        from features.data import load
+        from tft.gate import compare
+        current = asyncio.run(active(url))
+        candidate = _artifact(version)
+        gate = compare(load(data_dir or settings.stream.data_dir), candidate,
+                       _artifact(str(verified(current))) if current else None, settings.gate)
+    record = asyncio.run(run(url, version, gate, by, reason or "promoted from the command line", source))
+    typer.echo(orjson.dumps(record, option=orjson.OPT_INDENT_2).decode())
+    if not record["promoted"]:
+        raise typer.Exit(3)
+
+
+@cli.command()
+def rollback(reason: str = typer.Option(..., help="why, for the registry and the audit"),
+             by: str = typer.Option("cli", help="who asks")) -> None:
+    """Make the version the active one replaced active again."""
+    from stream.registry import rollback as run
+    record = asyncio.run(run(load_settings().persistence.database_url, by, reason))
+    typer.echo(orjson.dumps(record).decode())
 
 
 def _artifact_path(model: str) -> Path:

@@ -7,17 +7,20 @@ served forecasts in the ledger topic until PostgreSQL has them.
 """
 import asyncio
 import logging
+from dataclasses import replace
 
 import asyncpg
 import redis.asyncio as redis
 
+from inference.config import InferenceConfig
 from inference.models import check_contract, load_forecaster, load_regime
 from inference.service import ForecastService
 from inference.serving import Serving
 from persistence.cache import Backoff, RedisGate, SharedValues
 from persistence.migrate import migrate
 from stream import metrics
-from stream.registry import serving
+from persistence.repositories.model_registry import ModelRegistryRepository
+from stream.registry import serving, verified
 from stream.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,8 +39,6 @@ class Resources:
     async def open(self) -> None:
         s, p = self.settings, self.settings.persistence
         inference = await serving(p.database_url, s.inference)
-        forecaster = await asyncio.to_thread(load_forecaster, inference)
-        check_contract(forecaster, s.stream.window_bars)
         self.pool = await asyncpg.create_pool(p.database_url, min_size=p.pool_min, max_size=p.pool_max)
         async with self.pool.acquire() as conn:
             if applied := await migrate(conn):
@@ -48,13 +49,35 @@ class Resources:
             await self.redis.ping()
         except (redis.RedisError, OSError) as e:
             self.redis_backoff.failed("start", e)  # served without it until it answers
-        shared = SharedValues(self.redis, "tft:dist:", p.cache_ttl_s, self.redis_backoff)
-        service = ForecastService(forecaster, s.inference, metrics.observe_batch,
-                                  await asyncio.to_thread(load_regime, inference), shared)
+        self.shared = SharedValues(self.redis, "tft:dist:", p.cache_ttl_s, self.redis_backoff)
+        service = await self._service(inference)
         self.gate = RedisGate(self.redis, p.rate_limits, p.default_tier, p.receipt_ttl_s, self.redis_backoff)
         self.serving = Serving(service, self.gate)
         self._opened.set()
-        log.info("serving model %s", forecaster.version)
+        log.info("serving model %s", service.model_version)
+
+    async def _service(self, inference: InferenceConfig) -> ForecastService:
+        """The model of `inference` loaded (off the event loop) and checked against the contract."""
+        forecaster = await asyncio.to_thread(load_forecaster, inference)
+        check_contract(forecaster, self.settings.stream.window_bars)
+        return ForecastService(forecaster, self.settings.inference, metrics.observe_batch,
+                               await asyncio.to_thread(load_regime, inference), self.shared)
+
+    async def follow_registry(self) -> None:
+        """Serve the registry's active version once it is not the one served. A batch being
+        served finishes with the model it began with (Serving.serve reads its service once),
+        and the next takes the new one: no request is dropped or answered twice."""
+        if self.settings.inference.model == "baseline":  # asked for by name: not replaced
+            return
+        async with self.pool.acquire() as conn:
+            current = await ModelRegistryRepository(conn).active()
+        if current is None or current.version == self.serving.service.model_version:
+            return
+        inference = replace(self.settings.inference, model=str(await asyncio.to_thread(verified, current)))
+        service = await self._service(inference)
+        previous, self.serving.service = self.serving.service.model_version, service
+        metrics.model_swaps_total.inc()
+        log.info("now serving model %s (was %s)", service.model_version, previous)
 
     @property
     def is_open(self) -> bool:

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from persistence.config import PersistenceConfig
 from stream.access import AccessConfig, kafka_client_auth, parse_api_keys
 from stream.config import StreamConfig
-from tft.config import TFTConfig
+from tft.config import GateConfig, TFTConfig
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Settings:
     tft: TFTConfig
     quality: QualityConfig
     access: AccessConfig
+    gate: GateConfig
 
     def kafka_client(self) -> dict:
         """Keyword arguments for an aiokafka client of our own: the brokers, and the
@@ -78,6 +79,8 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         max_batch=get("TFT_MAX_BATCH", i.max_batch, int),
         max_wait_ms=get("TFT_MAX_WAIT_MS", i.max_wait_ms, float),
         device=get("TFT_DEVICE", i.device),
+        model_store=get("TFT_MODEL_STORE", i.model_store, Path),
+        model_check_s=get("TFT_MODEL_CHECK_S", i.model_check_s, float),
     )
     persistence = PersistenceConfig(
         database_url=get("DATABASE_URL", p.database_url),
@@ -118,4 +121,9 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         )
     except ValueError as e:
         raise SettingsError(str(e)) from None
-    return Settings(stream, inference, persistence, tft, quality, access)
+    g = GateConfig()
+    gate = GateConfig(sessions=get("GATE_SESSIONS", g.sessions, int),
+                      pinball_tolerance=get("GATE_PINBALL_TOLERANCE", g.pinball_tolerance, float),
+                      coverage_tolerance=get("GATE_COVERAGE_TOLERANCE", g.coverage_tolerance, float),
+                      symbols=get("GATE_SYMBOLS", g.symbols, lambda v: tuple(x.strip() for x in v.split(","))))
+    return Settings(stream, inference, persistence, tft, quality, access, gate)

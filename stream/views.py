@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 from collections import defaultdict
 import math
+import sys
 import time
 import uuid
 
@@ -20,16 +21,19 @@ from inference.serving import Ask
 from persistence.queries import queries
 from persistence.repositories.command_audit import CommandAuditRepository
 from persistence.repositories.feature_importance import FeatureImportanceRepository
+from persistence.repositories.model_registry import (LifecycleError, ModelNotRegistered,
+                                                        ModelRegistryRepository)
 from persistence.repositories.validation import ValidationRepository
 from schemas import (HORIZONS, BatchRequest, BatchResult, ForecastRequest, ForecastResult, SchemaError, ServedForecast,
                      decode, encode)
 from schemas.events import check_symbol
-from schemas.http import API_KEY_HEADER, USER_ID, TierChange
+from schemas.http import API_KEY_HEADER, USER_ID, PromoteCommand, RollbackCommand, TierChange
 from schemas.openapi import document
 from stream import access, metrics
 from stream.app import app, settings
 from stream.lifecycle import resources
 from stream.readiness import readiness
+from stream.registry import rollback
 from stream.routing import FORWARDED_BY, forward, owner_elsewhere, served_by
 from stream.tables import contexts, windows
 from stream.topics import forecast_ledger
@@ -288,6 +292,7 @@ class ModelStatus(View):
             return _error(self, 422, "invalid_request", "accuracy_by must be all, symbol or regime")
         async with resources.pool.acquire() as conn:
             accuracy = await ValidationRepository(conn).accuracy(forecaster.version, by)
+            history = await ModelRegistryRepository(conn).history()
         return _json(self, {
             "model_version": forecaster.version,
             "min_history": forecaster.min_history,
@@ -296,6 +301,7 @@ class ModelStatus(View):
             "window_bars": settings.stream.window_bars,
             "model": forecaster.describe(),
             "live_accuracy": {"by": by, "rows": accuracy},
+            "versions": history,  # the registry, newest first: status, who promoted, why, the gate
         })
 
 
@@ -309,3 +315,46 @@ class Metrics(View):
 class OpenAPI(View):
     async def get(self, request: Request) -> Response:
         return _json(self, document((await resources.opened()).service.model_version))
+
+
+@app.page("/model/promote")
+class Promote(View):
+    """Runs `tft-forecast promote` in a process of its own: the gate's backtests stay off
+    this worker's event loop, and forecasts keep flowing meanwhile."""
+
+    async def post(self, request: Request) -> Response:
+        body, refused = await _decoded(self, request, PromoteCommand, "operator")
+        if refused is not None:
+            await _audit("promote", request, {}, "refused", "key refused or invalid body")
+            return refused
+        await resources.opened()
+        async with resources.pool.acquire() as conn:
+            try:
+                await ModelRegistryRepository(conn).get(version=body.version)
+            except ModelNotRegistered as e:
+                return _error(self, 404, "not_found", f"{e}; register it with `tft-forecast register`")
+        args = [sys.executable, "-m", "stream", "promote", body.version, "--by", actor(request),
+                "--source", "http", "--reason", body.reason, *(["--force"] if body.force else [])]
+        proc = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.PIPE)
+        out, err = await proc.communicate()
+        if proc.returncode not in (0, 3):
+            return _error(self, 422, "promotion_failed", err.decode(errors="replace").strip().splitlines()[-1]
+                          if err.strip() else f"promote exited with {proc.returncode}")
+        record = orjson.loads(out[out.index(b"{"):])
+        return _json(self, record, 200 if record["promoted"] else 409)
+
+
+@app.page("/model/rollback")
+class Rollback(View):
+    async def post(self, request: Request) -> Response:
+        body, refused = await _decoded(self, request, RollbackCommand, "operator")
+        if refused is not None:
+            await _audit("rollback", request, {}, "refused", "key refused or invalid body")
+            return refused
+        try:
+            record = await rollback(settings.persistence.database_url, actor(request), body.reason, "http")
+        except LifecycleError as e:
+            await _audit("rollback", request, {}, "refused", str(e))
+            return _error(self, 409, "nothing_to_roll_back", str(e))
+        return _json(self, record)

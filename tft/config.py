@@ -37,3 +37,13 @@ class TFTConfig:
         """The seed's full-size model: hidden 128, 8 heads, a 252-session encoder."""
         return cls(hidden_size=128, num_heads=8, num_layers=2, variable_size=16,
                    encoder_length=252, dropout=0.1, **inputs)
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    sessions: int = 63
+    # The candidate's pinball loss may exceed the active model's by this share at a horizon ...
+    pinball_tolerance: float = 0.0
+    # ... and its coverage error |coverage - nominal| the active model's by this much.
+    coverage_tolerance: float = 0.02
+    symbols: tuple[str, ...] = ()  # scored on these; empty: the whole panel

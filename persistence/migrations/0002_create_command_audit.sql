@@ -4,7 +4,7 @@ CREATE TABLE command_audit (
     id          bigserial   PRIMARY KEY,
     command     text        NOT NULL,
     actor       text        NOT NULL,
-    source      text        NOT NULL CHECK (source IN ('http', 'kafka')),
+    source      text        NOT NULL CHECK (source IN ('http', 'kafka', 'cli')),
     params      jsonb       NOT NULL,
     status      text        NOT NULL CHECK (status IN ('accepted', 'refused')),
     reason      text,
