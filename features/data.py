@@ -75,6 +75,25 @@ class MarketData:
         return pd.concat([self.panel, self.context], ignore_index=True)
 
 
+def with_bars(data: MarketData, bars: pd.DataFrame) -> MarketData:
+    """The data with the bars (COLUMNS) that come after each series' last day in it: how
+    training sees the days that reached market.ticks but no file yet. Bars of a day a
+    series already holds, and of symbols the data does not know, are left out."""
+    frames = {}
+    for name, df in (("panel", data.panel), ("context", data.context)):
+        last = df.groupby("symbol")["date"].max()
+        new = bars[bars["symbol"].isin(last.index)]
+        new = new[pd.to_datetime(new["date"]) > new["symbol"].map(last)]
+        if new.empty:
+            frames[name] = df
+            continue
+        new = new.assign(date=pd.to_datetime(new["date"]).astype(df["date"].dtype))
+        frames[name] = (pd.concat([df, new[COLUMNS]], ignore_index=True)
+                        .drop_duplicates(["symbol", "date"], keep="last")
+                        .sort_values(["symbol", "date"], kind="stable").reset_index(drop=True))
+    return MarketData(**frames)
+
+
 def load(data_dir: Path | str) -> MarketData:
     return MarketData(panel=load_panel(data_dir), context=load_context(data_dir))
 

@@ -18,16 +18,18 @@ from schemas.events import (
     ForecastRequest,
     ForecastResult,
     HorizonForecast,
+    ModelEvent,
     OptionGreeks,
     OptionQuote,
     RegimeEvent,
     RegimeInfo,
+    RetrainCommand,
     RiskEvent,
     ServedForecast,
 )
 
 __all__ = [
     "HORIZONS", "QUANTILE_KEYS", "QUANTILES", "SCHEMA_VERSION", "Bar", "BatchRequest", "BatchResult", "DeadLetter", "ErrorInfo", "ForecastRequest",
-    "ForecastResult", "HorizonForecast", "OptionGreeks", "OptionQuote", "RegimeEvent", "RegimeInfo",
+    "ForecastResult", "HorizonForecast", "ModelEvent", "OptionGreeks", "OptionQuote", "RegimeEvent", "RegimeInfo", "RetrainCommand",
     "RiskEvent", "SchemaError", "ServedForecast", "decode", "encode",
 ]

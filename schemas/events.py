@@ -127,6 +127,32 @@ class BatchRequest(ForecastOptions):
                 for s in self.symbols]
 
 
+class RetrainCommand(Event):
+    """`model.commands` (and the body of POST /model/retrain): train a candidate, gate it
+    against the active model, promote it if it passes."""
+
+    command: Literal["retrain"] = "retrain"
+    job_id: Name | None = None  # the message's coordinates when absent
+    retrain_type: Literal["incremental", "full"] = "incremental"
+    priority: Literal["normal", "high"] = "normal"
+    # The gate scores the candidate on these (default GATE_SYMBOLS); training reads the panel.
+    symbols: Annotated[list[Symbol], Field(max_length=MAX_BATCH_SYMBOLS)] = []
+    reason: Name = "asked"
+
+
+class ModelEvent(BaseModel):
+    """`model.events`: a retraining job's steps, and versions promoted."""
+
+    schema_version: int = SCHEMA_VERSION
+    job_id: str
+    kind: Literal["queued", "started", "progress", "trained", "gate", "promoted", "kept", "failed"]
+    at: datetime
+    message: str
+    progress: float = 0.0  # of the job, 0 to 1
+    version: str | None = None
+    detail: dict | None = None  # the gate's figures
+
+
 class RegimeInfo(BaseModel):
     name: Literal["Bull", "Bear", "Sideways", "Crisis"]
     confidence: float

@@ -1,5 +1,6 @@
 """HTTP bodies beside the forecast itself, and the examples the README and the OpenAPI
 document share."""
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -113,6 +114,24 @@ class Promotion(BaseModel):
 class Rollback(BaseModel):
     retired: str
     active: str
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status: Literal["queued"]
+    follow: str
+
+
+class Job(BaseModel):
+    job_id: str
+    command: dict
+    status: Literal["queued", "running", "succeeded", "failed"]
+    progress: float
+    message: str | None = None
+    version: str | None = None  # the candidate it trained
+    promoted: bool | None = None
+    created_at: datetime
+    updated_at: datetime
 
 
 USER_ID = TypeAdapter(Name)  # the user of a path, checked as a request's user_id is

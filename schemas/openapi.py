@@ -6,14 +6,15 @@ schemas go in as they are; only the operations are written here.
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from schemas.events import HORIZONS, BatchRequest, BatchResult, ForecastRequest, ForecastResult
+from schemas.events import HORIZONS, BatchRequest, BatchResult, ForecastRequest, ForecastResult, RetrainCommand
 from schemas.http import (API_KEY_HEADER, BATCH_EXAMPLE, REQUEST_EXAMPLE, RESULT_EXAMPLE, ErrorBody, FeatureImportance, Health,
-                          Liveness, ModelStatus, Promotion, PromoteCommand, Readiness, Rollback,
+                          Job, JobAccepted, Liveness, ModelStatus, Promotion, PromoteCommand, Readiness, Rollback,
                           RollbackCommand, TierChange, TierSet, USER_ID)
 
 _MODELS = (ForecastRequest, ForecastResult, BatchRequest, BatchResult, ErrorBody, Liveness, Readiness, Health, FeatureImportance,
-           ModelStatus, TierChange, TierSet, PromoteCommand, Promotion, RollbackCommand, Rollback)
-_INPUTS = (ForecastRequest, BatchRequest, TierChange, PromoteCommand, RollbackCommand)
+           ModelStatus, TierChange, TierSet, PromoteCommand, Promotion, RollbackCommand, Rollback,
+           RetrainCommand, JobAccepted, Job)
+_INPUTS = (ForecastRequest, BatchRequest, TierChange, PromoteCommand, RollbackCommand, RetrainCommand)
 _RETRY_AFTER = {"Retry-After": {"description": "seconds until a request would be admitted",
                                 "schema": {"type": "string"}}}
 
@@ -122,6 +123,23 @@ def document(version: str) -> dict:
                     "409": _json("refused by the gate, with its figures", Promotion),
                     **_refusals(keyed=True),
                 },
+            }},
+            "/model/retrain": {"post": {
+                "operationId": "retrainModel",
+                "summary": "Queue a retraining job: train, gate, promote if it passes (operator; audited)",
+                "security": keyed,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": _ref(RetrainCommand), "example": {"symbols": ["SPY", "QQQ"],
+                                                                "retrain_type": "incremental",
+                                                                "priority": "normal"}}}},
+                "responses": {"202": _json("queued; its steps go to model.events", JobAccepted),
+                              **_refusals(keyed=True)},
+            }},
+            "/model/jobs/{job_id}": {"get": {
+                "operationId": "modelJob", "summary": "A retraining job's state", "security": keyed,
+                "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _json("the job", Job), "404": _json("no such job", ErrorBody),
+                              **_refusals(keyed=True)},
             }},
             "/model/rollback": {"post": {
                 "operationId": "rollbackModel",

@@ -259,6 +259,66 @@ def promote(version: str = typer.Argument(..., help="a registered version"),
         raise typer.Exit(3)
 
 
+@cli.command(hidden=True)
+def retrain(job_id: str = typer.Option(...), retrain_type: str = typer.Option("incremental"),
+            by: str = typer.Option("kafka"), reason: str = typer.Option("asked"), source: str = typer.Option("kafka"),
+            symbols: str = typer.Option("", help="comma-separated gate symbols; default GATE_SYMBOLS")) -> None:
+    """A retraining job, as the worker runs it: train, register, gate, promote. Each step
+    is a JSON line on stdout, which the worker relays to model.events."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    from features.data import load, with_bars
+    from features.quality import bar_problems
+    from inference.models import regime_path
+    from stream.publish import bars_on
+    from stream.registry import active, promote as run_promote, register as add, verified
+    from tft.gate import compare
+    from tft.train import TrainConfig, train as fit
+
+    def emit(kind: str, message: str, progress: float, **extra) -> None:
+        typer.echo(orjson.dumps({"kind": kind, "message": message, "progress": progress, **extra}).decode())
+
+    settings = load_settings()
+    url, store, r = settings.persistence.database_url, settings.inference.model_store, settings.retrain
+    today = datetime.now(UTC).date()
+    folder = load(settings.stream.data_dir)
+    live = asyncio.run(bars_on(settings.kafka_client(), _topics().full_name("market.ticks"),
+                               lambda bar: not bar_problems(bar, settings.quality, today)))
+    data = with_bars(folder, live)
+    end = str(data.panel["date"].max().date())
+    added = len(data.panel) + len(data.context) - len(folder.panel) - len(folder.context)
+    emit("started", f"{retrain_type} retrain to {end}: the data folder and {added} newer bars from market.ticks",
+         0.02)
+    current = asyncio.run(active(url))
+    init = _artifact(str(verified(current))) if current else _artifact("default")
+    tag = job_id.replace(":", "-")[-12:]
+    if retrain_type == "full":
+        model_config, config = settings.tft, TrainConfig(end=end, epochs=r.full_epochs, tag=tag)
+    else:
+        start = str((pd.Timestamp(end) - pd.DateOffset(years=r.incremental_years)).date())
+        model_config = init.config
+        config = TrainConfig(end=end, start=start, epochs=r.incremental_epochs, lr=r.incremental_lr, tag=tag)
+    out = store / f"job-{tag}.pt"
+    epochs = config.epochs
+    art = fit(data, out, model_config, config, progress=False,
+              init=init if retrain_type == "incremental" else None,
+              on_epoch=lambda e, val: emit("progress", f"epoch {e}/{epochs}: validation loss {val['total']:.5f}",
+                                           0.05 + 0.75 * e / epochs))
+    fit_regime(data, end, regime_path(out))
+    art = asyncio.run(add(url, out, store))
+    out.unlink()
+    regime_path(out).unlink(missing_ok=True)
+    emit("trained", f"candidate {art.version}", 0.85, version=art.version)
+    gate_config = replace(settings.gate, symbols=tuple(symbols.split(","))) if symbols else settings.gate
+    gate = compare(data, art, init, gate_config)  # against what is served: the active version or TFT_MODEL
+    emit("gate", gate["reason"], 0.95, version=art.version, detail=gate)
+    record = asyncio.run(run_promote(url, art.version, gate, by, reason, source))
+    emit("promoted" if record["promoted"] else "kept", record["reason"], 1.0, version=art.version)
+
+
 @cli.command()
 def rollback(reason: str = typer.Option(..., help="why, for the registry and the audit"),
              by: str = typer.Option("cli", help="who asks")) -> None:

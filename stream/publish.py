@@ -1,5 +1,6 @@
 """Publishing real bars and single requests from the command line."""
 import asyncio
+from collections.abc import Callable
 import time
 import uuid
 
@@ -8,7 +9,8 @@ import pandas as pd
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from tqdm import tqdm
 
-from schemas import Bar, ForecastRequest, encode
+from features.data import COLUMNS
+from schemas import Bar, ForecastRequest, SchemaError, decode, encode
 
 
 def bars_from_panel(panel: pd.DataFrame) -> list[Bar]:
@@ -38,6 +40,36 @@ async def publish_bars(client: dict, topic: str, bars: list[Bar], rate: float,
         return len(futures)
     finally:
         await producer.stop()
+
+
+async def bars_on(client: dict, topic: str, keep: Callable[[Bar], bool] = lambda bar: True) -> pd.DataFrame:
+    """Every valid bar on `topic` up to its end now that `keep` keeps, as panel rows
+    (features.data.COLUMNS); a later bar for the same symbol and day wins, as in the windows."""
+    consumer = AIOKafkaConsumer(**client, enable_auto_commit=False)
+    await consumer.start()
+    rows = []
+    try:
+        await consumer.topics()  # metadata, for partitions_for_topic
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            return pd.DataFrame(columns=COLUMNS)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        while any(await consumer.position(tp) < ends[tp] for tp in partitions):
+            for messages in (await consumer.getmany(timeout_ms=1000)).values():
+                for m in messages:
+                    try:
+                        b = decode(Bar, m.value)
+                    except SchemaError:
+                        continue  # refused to the DLQ when it came
+                    if not keep(b):
+                        continue
+                    rows.append((pd.Timestamp(b.day), b.symbol, b.open, b.high, b.low, b.close, b.volume))
+    finally:
+        await consumer.stop()
+    df = pd.DataFrame(rows, columns=["date", "symbol", "open", "high", "low", "close", "volume"])
+    return df.drop_duplicates(["symbol", "date"], keep="last")[COLUMNS]
 
 
 async def request_forecast(client: dict, requests_topic: str, results_topic: str,

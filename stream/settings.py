@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from persistence.config import PersistenceConfig
 from stream.access import AccessConfig, kafka_client_auth, parse_api_keys
 from stream.config import StreamConfig
-from tft.config import GateConfig, TFTConfig
+from tft.config import GateConfig, RetrainConfig, TFTConfig
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Settings:
     quality: QualityConfig
     access: AccessConfig
     gate: GateConfig
+    retrain: RetrainConfig
 
     def kafka_client(self) -> dict:
         """Keyword arguments for an aiokafka client of our own: the brokers, and the
@@ -126,4 +127,9 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
                       pinball_tolerance=get("GATE_PINBALL_TOLERANCE", g.pinball_tolerance, float),
                       coverage_tolerance=get("GATE_COVERAGE_TOLERANCE", g.coverage_tolerance, float),
                       symbols=get("GATE_SYMBOLS", g.symbols, lambda v: tuple(x.strip() for x in v.split(","))))
-    return Settings(stream, inference, persistence, tft, quality, access, gate)
+    r = RetrainConfig()
+    retrain = RetrainConfig(full_epochs=get("RETRAIN_FULL_EPOCHS", r.full_epochs, int),
+                            incremental_epochs=get("RETRAIN_INCREMENTAL_EPOCHS", r.incremental_epochs, int),
+                            incremental_years=get("RETRAIN_INCREMENTAL_YEARS", r.incremental_years, int),
+                            incremental_lr=get("RETRAIN_INCREMENTAL_LR", r.incremental_lr, float))
+    return Settings(stream, inference, persistence, tft, quality, access, gate, retrain)

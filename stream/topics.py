@@ -44,4 +44,6 @@ risk_events = _topic(RISK_EVENTS)
 bars_by_symbol = _topic(MARKET_TICKS + BY_SYMBOL)
 requests_by_symbol = _topic(FORECAST_REQUESTS + BY_SYMBOL)
 forecast_ledger = _topic(FORECAST_LEDGER)
+model_commands = _topic(MODEL_COMMANDS)
+model_events = _topic(MODEL_EVENTS)
 dead_letters = {name: _topic(dlq(name)) for name in (*INPUTS, FORECAST_LEDGER)}

@@ -21,11 +21,12 @@ from inference.serving import Ask
 from persistence.queries import queries
 from persistence.repositories.command_audit import CommandAuditRepository
 from persistence.repositories.feature_importance import FeatureImportanceRepository
+from persistence.repositories.model_jobs import ModelJobsRepository
 from persistence.repositories.model_registry import (LifecycleError, ModelNotRegistered,
                                                         ModelRegistryRepository)
 from persistence.repositories.validation import ValidationRepository
-from schemas import (HORIZONS, BatchRequest, BatchResult, ForecastRequest, ForecastResult, SchemaError, ServedForecast,
-                     decode, encode)
+from schemas import (HORIZONS, BatchRequest, BatchResult, ForecastRequest, ForecastResult, RetrainCommand, SchemaError,
+                     ServedForecast, decode, encode)
 from schemas.events import check_symbol
 from schemas.http import API_KEY_HEADER, USER_ID, PromoteCommand, RollbackCommand, TierChange
 from schemas.openapi import document
@@ -36,7 +37,7 @@ from stream.readiness import readiness
 from stream.registry import rollback
 from stream.routing import FORWARDED_BY, forward, owner_elsewhere, served_by
 from stream.tables import contexts, windows
-from stream.topics import forecast_ledger
+from stream.topics import forecast_ledger, model_commands
 
 JSON = "application/json"
 ERROR_STATUS = {"unknown_symbol": 404, "rate_limited": 429, "internal_error": 503}
@@ -358,3 +359,32 @@ class Rollback(View):
             await _audit("rollback", request, {}, "refused", str(e))
             return _error(self, 409, "nothing_to_roll_back", str(e))
         return _json(self, record)
+
+
+@app.page("/model/retrain")
+class Retrain(View):
+    """Queues a retraining job (on model.commands) and answers its id at once."""
+
+    async def post(self, request: Request) -> Response:
+        body, refused = await _decoded(self, request, RetrainCommand, "operator")
+        if refused is not None:
+            await _audit("retrain", request, {}, "refused", "key refused or invalid body")
+            return refused
+        command = body.model_copy(update={"job_id": f"http-{uuid.uuid4().hex[:12]}"})
+        await _audit("retrain", request, command.model_dump(), "accepted", command.reason)
+        await (await model_commands.send(key=command.job_id.encode(), value=encode(command)))
+        return _json(self, {"job_id": command.job_id, "status": "queued",
+                            "follow": f"GET /model/jobs/{command.job_id}, or model.events"}, 202)
+
+
+@app.page("/model/jobs/{job_id}")
+class Job(View):
+    async def get(self, request: Request, job_id: str) -> Response:
+        if (refused := _refused(self, request, "reader")) is not None:
+            return refused
+        await resources.opened()
+        async with resources.pool.acquire() as conn:
+            job = await ModelJobsRepository(conn).get(job_id)
+        if job is None:
+            return _error(self, 404, "not_found", f"no job {job_id!r}")
+        return _json(self, job)

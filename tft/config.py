@@ -47,3 +47,11 @@ class GateConfig:
     # ... and its coverage error |coverage - nominal| the active model's by this much.
     coverage_tolerance: float = 0.02
     symbols: tuple[str, ...] = ()  # scored on these; empty: the whole panel
+
+
+@dataclass(frozen=True)
+class RetrainConfig:
+    full_epochs: int = 20  # RETRAIN_FULL_EPOCHS: from scratch, on everything up to the last day
+    incremental_epochs: int = 3  # RETRAIN_INCREMENTAL_EPOCHS: from the active model's weights ...
+    incremental_years: int = 3  # ... on the origins of the last few years only ...
+    incremental_lr: float = 3e-4  # ... at a smaller step

@@ -6,6 +6,7 @@ clipped; a progress bar shows the losses. The result is one artifact file.
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -41,6 +42,7 @@ class TrainConfig:
     patience: int = 4  # epochs without improvement before stopping
     seed: int = 7
     device: str = "cpu"
+    tag: str | None = None  # ends the version, so that two trainings to the same day differ
 
 
 @dataclass(frozen=True)
@@ -86,12 +88,17 @@ def split(data: MarketData, model_config: TFTConfig, config: TrainConfig, rng) -
 
 
 def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainConfig,
-          progress: bool = True) -> artifact.Artifact:
+          progress: bool = True, init: artifact.Artifact | None = None,
+          on_epoch: Callable[[int, dict], None] | None = None) -> artifact.Artifact:
+    """`init`: start from its weights (an incremental retrain), not from scratch.
+    `on_epoch(epoch, validation losses)` after each epoch, for a job's progress."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     sp = split(data, model_config, config, rng)
     device = torch.device(config.device)
     model = TemporalFusionTransformer(sp.model_config).to(device)
+    if init is not None:
+        model.load_state_dict(init.model.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
     best, best_state, stale, history = math.inf, None, 0, []
@@ -105,6 +112,8 @@ def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainCon
         log.info("epoch %d: validation %s", epoch, {k: round(v, 5) for k, v in val.items()})
         if progress:
             tqdm.write(f"epoch {epoch}: validation loss {val['total']:.5f} (pinball {val['pinball']:.5f})")
+        if on_epoch is not None:
+            on_epoch(epoch, val)
         if val["total"] < best - 1e-5:
             best, stale = val["total"], 0
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -116,7 +125,7 @@ def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainCon
     factors, cal_info = _calibrate(model, sp.series, sp.y_all, sp.spec, sp.scaler, sp.val_start, sp.end)
     first_day = min(s.dates[0] for s in sp.series)
     meta = {
-        "version": f"tft-{config.end}-{artifact.git_commit() or 'nogit'}",
+        "version": "-".join(filter(None, ("tft", config.end, artifact.git_commit() or "nogit", config.tag))),
         "train_range": [str(first_day), str(sp.val_start - np.timedelta64(1, "D"))],
         "validation_range": [str(sp.val_start), str(sp.end)],
         "train_config": asdict(config),

@@ -11,7 +11,7 @@ from tests.workers import results_for
 
 pytestmark = pytest.mark.integration
 
-N_BARS, N_REQUESTS = 150, 100
+N_BARS, N_REQUESTS, N_COMMANDS = 150, 100, 40
 GOOD_BAR = {"symbol": "SPY", "ts": "2024-01-02", "open": 475.0, "high": 477.0, "low": 473.0,
             "close": 476.0, "volume": 1e8}
 GOOD_REQUEST = {"request_id": "fuzz", "user_id": "fuzzer", "symbol": "SPY", "forecast_horizons": [1, 5],
@@ -127,6 +127,35 @@ def hostile_requests(draw):
     return draw(st.sampled_from([key, None])), orjson.dumps(req)
 
 
+GOOD_COMMAND = {"retrain_type": "incremental", "priority": "normal", "symbols": ["SPY"], "reason": "fuzz"}
+
+
+@st.composite
+def hostile_commands(draw):
+    """Broken retrain commands: a valid one would train a model (tested in test_lifecycle)."""
+    cmd = dict(GOOD_COMMAND, job_id=f"fuzz-{draw(st.integers(0, 10**9))}")
+    kind = draw(st.sampled_from(["json", "command", "type", "enum", "symbols", "unknown", "control", "deep", "big"]))
+    if kind == "json":
+        return None, draw(st.sampled_from([b"", b"{", b"\xff", b"[]", b"null"]))
+    if kind == "command":
+        cmd["command"] = draw(st.sampled_from(["rollback", "drop_tables", "", "RETRAIN"]))
+    elif kind == "type":
+        cmd[draw(st.sampled_from(["retrain_type", "priority", "symbols", "reason"]))] = draw(NOT_A_STRING)
+    elif kind == "enum":
+        cmd[draw(st.sampled_from(["retrain_type", "priority"]))] = draw(st.sampled_from(["partial", "urgent", "FULL"]))
+    elif kind == "symbols":
+        cmd["symbols"] = draw(st.sampled_from([["SPY;DROP"], ["x" * 40], [""], ["SPY"] * 300]))
+    elif kind == "unknown":
+        cmd[draw(st.sampled_from(["epochs", "lr", "__proto__"]))] = 1
+    elif kind == "control":
+        cmd[draw(st.sampled_from(["job_id", "reason"]))] = "a\x00b"
+    elif kind == "deep":
+        return None, deep(draw(st.integers(200, 5000)))
+    elif kind == "big":
+        cmd["reason"] = "r" * draw(st.integers(70_000, 100_000))
+    return draw(st.sampled_from([b"job", None])), orjson.dumps(cmd)
+
+
 def examples(strategy, n: int) -> list:
     """n examples, the same ones on every run (CI must be reproducible)."""
     out = []
@@ -145,8 +174,9 @@ async def test_no_hostile_event_is_taken_and_the_agents_go_on(worker, kafka):
     before_id = "fuzz-before"
     before = (await kafka_ask(worker, kafka, before_id))[before_id]
     bars, requests = examples(hostile_bars(), N_BARS), examples(hostile_requests(), N_REQUESTS)
+    commands = examples(hostile_commands(), N_COMMANDS)
     sent = {}
-    for topic, events in (("market.ticks", bars), ("forecast.requests", requests)):
+    for topic, events in (("market.ticks", bars), ("forecast.requests", requests), ("model.commands", commands)):
         for key, value in events:
             meta = await kafka.producer.send_and_wait(worker.topic(topic), value, key=key)
             sent[(worker.topic(topic), meta.partition, meta.offset)] = value
@@ -157,7 +187,7 @@ async def test_no_hostile_event_is_taken_and_the_agents_go_on(worker, kafka):
     assert after["forecasts"] == before["forecasts"]
 
     letters = []
-    for topic in ("market.ticks", "forecast.requests"):
+    for topic in ("market.ticks", "forecast.requests", "model.commands"):
         try:
             letters += await kafka.collect(worker.topic(topic + ".dlq"), lambda v, t=topic: sum(
                 (l["topic"], l["partition"], l["offset"]) in sent for l in v) >= sum(
@@ -169,7 +199,7 @@ async def test_no_hostile_event_is_taken_and_the_agents_go_on(worker, kafka):
     accepted = [v[:160] for k, v in sent.items() if k not in lettered]
     assert not accepted, f"{len(accepted)} hostile events were not dead-lettered: {accepted[:10]}"
     assert all(l["reason"] for l in mine)
-    print(f"fuzz: {len(sent)} events tried ({N_BARS} bars, {N_REQUESTS} requests), "
+    print(f"fuzz: {len(sent)} events tried ({N_BARS} bars, {N_REQUESTS} requests, {N_COMMANDS} commands), "
           f"{len(mine)} dead-lettered, {len(sent) - len(mine)} wrongly accepted; "
           f"{len({l['reason'].split(':')[0] for l in mine})} distinct reasons")
 

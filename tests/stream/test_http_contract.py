@@ -33,6 +33,8 @@ def refusals_carry_a_message(ctx, response, case):
     return True
 
 
+# A valid call of these trains a model (30 s and more each): test_lifecycle makes them.
+STARTS_WORK = {"POST /model/retrain"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection, refusals_carry_a_message]
 
@@ -48,6 +50,8 @@ def fuzz(schema, mode: GenerationMode, max_examples: int) -> dict[str, int]:
     for result in schema.get_all_operations():
         operation = result.ok()
         if mode is GenerationMode.NEGATIVE and not takes_input(operation):
+            continue
+        if mode is GenerationMode.POSITIVE and operation.label in STARTS_WORK:
             continue
 
         @given(case=operation.as_strategy(generation_mode=mode))
@@ -66,7 +70,8 @@ async def test_every_answer_keeps_to_the_published_document(worker, mode):
     tried = fuzz(schema, mode, max_examples=60)
     print(f"{mode.value}: {sum(tried.values())} cases over {len(tried)} operations: {tried}")
     operations = [r.ok() for r in schema.get_all_operations()]
-    assert len(tried) == sum(1 for op in operations if mode is GenerationMode.POSITIVE or takes_input(op))
+    assert len(tried) == sum(1 for op in operations if (takes_input(op) if mode is GenerationMode.NEGATIVE
+                                                         else op.label not in STARTS_WORK))
 
 
 async def test_the_served_document_is_the_generated_one_with_the_readme_example(worker):
