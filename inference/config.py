@@ -16,3 +16,4 @@ class InferenceConfig:
     # and how often a worker looks for a newly active version.
     model_store: Path = Path(".run/models")
     model_check_s: float = 2.0
+    model_cache_size: int = 2  # MODEL_CACHE_SIZE: versions kept loaded, the served one included

@@ -21,7 +21,8 @@ forwarded_total = Counter("tft_forwarded_total", "Events forwarded to their symb
 risk_events_total = Counter("tft_risk_events_total", "Risk events emitted", ["kind"])
 sink_rows_total = Counter("tft_metrics_sink_results_total", "Served requests written to PostgreSQL")
 sink_errors_total = Counter("tft_metrics_sink_errors_total", "Failed metrics sink transactions")
-model_swaps_total = Counter("tft_model_swaps_total", "Switches to a newly active model version")
+model_swaps_total = Counter("tft_model_swaps_total", "Switches to a newly active model version",
+                            ["from_cache"])  # true: a version still loaded (MODEL_CACHE_SIZE)
 validated_total = Counter("tft_forecasts_validated_total", "Served forecasts scored against their outcome")
 # Live accuracy of the served model by horizon, each beside its baseline on the same forecasts.
 live_forecasts = Gauge("tft_live_validated_forecasts", "Forecasts of the served model scored so far", ["horizon"])

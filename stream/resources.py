@@ -7,6 +7,7 @@ served forecasts in the ledger topic until PostgreSQL has them.
 """
 import asyncio
 import logging
+from collections import OrderedDict
 from dataclasses import replace
 
 import asyncpg
@@ -34,6 +35,8 @@ class Resources:
         self.pool: asyncpg.Pool | None = None
         self.redis: redis.Redis | None = None
         self.gate: RedisGate | None = None
+        # Versions served before, still loaded (MODEL_CACHE_SIZE counts the served one too).
+        self._loaded: OrderedDict[str, ForecastService] = OrderedDict()
         self.redis_backoff = Backoff(settings.persistence.redis_retry_s)
 
     async def open(self) -> None:
@@ -73,11 +76,17 @@ class Resources:
             current = await ModelRegistryRepository(conn).active()
         if current is None or current.version == self.serving.service.model_version:
             return
-        inference = replace(self.settings.inference, model=str(await asyncio.to_thread(verified, current)))
-        service = await self._service(inference)
-        previous, self.serving.service = self.serving.service.model_version, service
-        metrics.model_swaps_total.inc()
-        log.info("now serving model %s (was %s)", service.model_version, previous)
+        service = self._loaded.pop(current.version, None)  # a rollback finds its version loaded
+        metrics.model_swaps_total.labels(from_cache=str(service is not None).lower()).inc()
+        if service is None:
+            inference = replace(self.settings.inference, model=str(await asyncio.to_thread(verified, current)))
+            service = await self._service(inference)
+        previous = self.serving.service
+        self.serving.service = service
+        self._loaded[previous.model_version] = previous
+        while len(self._loaded) >= max(1, self.settings.inference.model_cache_size):
+            self._loaded.popitem(last=False)  # the least recently served goes
+        log.info("now serving model %s (was %s)", service.model_version, previous.model_version)
 
     @property
     def is_open(self) -> bool:

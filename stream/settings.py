@@ -6,6 +6,7 @@ from pathlib import Path
 
 from features.quality import QualityConfig
 from inference.config import InferenceConfig
+from inference.triggers import TriggerConfig, parse_daily, parse_weekly
 from pydantic import SecretStr
 from persistence.config import PersistenceConfig
 from stream.access import AccessConfig, kafka_client_auth, parse_api_keys
@@ -23,6 +24,7 @@ class Settings:
     access: AccessConfig
     gate: GateConfig
     retrain: RetrainConfig
+    triggers: TriggerConfig
 
     def kafka_client(self) -> dict:
         """Keyword arguments for an aiokafka client of our own: the brokers, and the
@@ -82,6 +84,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         device=get("TFT_DEVICE", i.device),
         model_store=get("TFT_MODEL_STORE", i.model_store, Path),
         model_check_s=get("TFT_MODEL_CHECK_S", i.model_check_s, float),
+        model_cache_size=get("MODEL_CACHE_SIZE", i.model_cache_size, int),
     )
     persistence = PersistenceConfig(
         database_url=get("DATABASE_URL", p.database_url),
@@ -132,4 +135,12 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
                             incremental_epochs=get("RETRAIN_INCREMENTAL_EPOCHS", r.incremental_epochs, int),
                             incremental_years=get("RETRAIN_INCREMENTAL_YEARS", r.incremental_years, int),
                             incremental_lr=get("RETRAIN_INCREMENTAL_LR", r.incremental_lr, float))
-    return Settings(stream, inference, persistence, tft, quality, access, gate, retrain)
+    tr = TriggerConfig()
+    triggers = TriggerConfig(
+        daily_at=get("RETRAIN_DAILY_AT", tr.daily_at, parse_daily),
+        weekly_at=get("RETRAIN_WEEKLY_AT", tr.weekly_at, parse_weekly),
+        degradation_min_n=get("RETRAIN_DEGRADATION_MIN_N", tr.degradation_min_n, int),
+        degradation_margin=get("RETRAIN_DEGRADATION_MARGIN", tr.degradation_margin, float),
+        on_regime_change=get("RETRAIN_ON_REGIME_CHANGE", tr.on_regime_change, lambda v: v.lower() in ("1", "true")),
+        check_s=get("RETRAIN_TRIGGER_CHECK_S", tr.check_s, float))
+    return Settings(stream, inference, persistence, tft, quality, access, gate, retrain, triggers)

@@ -95,7 +95,9 @@ def new_worker(tmp: Path, run: str, database_url: str, bootstrap: str = BOOTSTRA
            "TFT_APP_ID": f"tft-test-{run}", "TFT_STATE_DIR": str(tmp / "state"),
            "TFT_WEB_PORT": str(free_port()), "DATABASE_URL": database_url,
            "REDIS_HOST": host, "REDIS_PORT": str(port), "REDIS_DB": str(db),
-           "RATE_LIMITS": "free:100000", "TFT_LAG_INTERVAL_S": "1", **env}
+           "RATE_LIMITS": "free:100000", "TFT_LAG_INTERVAL_S": "1",
+           # No retrain may start by itself in a test: the lifecycle tests ask for theirs.
+           "RETRAIN_DAILY_AT": "off", "RETRAIN_WEEKLY_AT": "off", "RETRAIN_ON_REGIME_CHANGE": "false", **env}
     return Worker(env, tmp / "state", tmp / "worker.log")
 
 

@@ -117,6 +117,8 @@ async def test_promotion_through_the_gate_hot_swap_and_rollback(lifecycle):
     back = await post(w1, "/model/rollback", {"reason": "test rollback"})
     assert back.json() == {"retired": lifecycle["same"], "active": lifecycle["default"]}
     await until_served([w1, w2], lifecycle["default"])
+    for w in (w1, w2):  # the version rolled back to was still loaded: no load, no wait
+        assert 'tft_model_swaps_total{from_cache="true"} 1.0' in httpx.get(w.url + "/metrics").text
     again = await post(w1, "/model/rollback", {"reason": "once more"})
     assert again.status_code == 409 and "nothing to roll back" in again.json()["error"]["message"]
 

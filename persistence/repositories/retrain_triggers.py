@@ -1,0 +1,17 @@
+import asyncpg
+
+from persistence.queries import queries
+
+_SQL = queries("retrain_triggers")
+
+
+class RetrainTriggersRepository:
+    def __init__(self, conn: asyncpg.Connection):
+        self.conn = conn
+
+    async def claim(self, trigger: str, period: str, job_id: str, reason: str) -> bool:
+        """True for the first worker to ask for this trigger's period."""
+        return await self.conn.execute(_SQL["claim"], trigger, period, job_id, reason) == "INSERT 0 1"
+
+    async def recent(self, limit: int = 10) -> list[dict]:
+        return [dict(r) for r in await self.conn.fetch(_SQL["recent"], limit)]
