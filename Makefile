@@ -26,8 +26,10 @@ $(VENV)/.installed: pyproject.toml
 system-packages:
 	@scripts/system_packages.sh
 
+# The retrain schedule is off here unless asked for: a demo's two cores stay with serving.
 run: setup $(MODEL)
-	MARKET_DATA_DIR=$(DATA_DIR) scripts/with_services.sh $(VENV)/bin/tft-forecast up
+	MARKET_DATA_DIR=$(DATA_DIR) RETRAIN_DAILY_AT=$${RETRAIN_DAILY_AT:-off} RETRAIN_WEEKLY_AT=$${RETRAIN_WEEKLY_AT:-off} \
+		scripts/with_services.sh $(VENV)/bin/tft-forecast up
 
 # The served model is committed; this rebuilds it (about 6 minutes on 2 CPU cores).
 $(MODEL):

@@ -103,6 +103,7 @@ def main() -> None:
     run = f"bench{int(time.time())}"
     state = Path(f"/tmp/tft-{run}")
     env = {**os.environ, "MARKET_DATA_DIR": args.data_dir, "KAFKA_TOPIC_PREFIX": f"{run}.",
+           "RETRAIN_DAILY_AT": "off", "RETRAIN_WEEKLY_AT": "off",
            "TFT_APP_ID": f"tft-{run}", "TFT_STATE_DIR": str(state / "w0"), "TFT_WEB_PORT": "8107"}
     os.environ.update(KAFKA_TOPIC_PREFIX=env["KAFKA_TOPIC_PREFIX"])
     url = "http://127.0.0.1:8107"
