@@ -4,8 +4,9 @@ A command is recorded (model_jobs, command_audit) and acknowledged at once; the 
 run one at a time on the worker that consumed them, each in a process of its own
 (`tft-forecast retrain`), so that training never holds the event loop: forecasts keep
 flowing. The job's JSON lines become model.events and the job's row. A command
-delivered again finds its job recorded and is not run twice; a job whose worker died
-stays `running` in model_jobs, with its last event, until it is asked again.
+delivered again finds its job recorded and is not run twice. The queue of waiting jobs
+is the worker's: a job whose worker died, waiting or running, stays so in model_jobs
+with its last event; asking again, under a new job id, runs it.
 """
 import asyncio
 import logging
