@@ -6,6 +6,7 @@ volume`, the shape a bar has on `market.ticks`: the traded panel and the cross-a
 series (VIX family, put/call ratios, fed funds) alike. Series with a single value per
 day carry it in all four prices and a volume of 0.
 """
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +23,18 @@ class DataNotFound(FileNotFoundError):
 
 
 def find(data_dir: Path | str, prefix: str) -> Path:
-    """The newest file under `data_dir` whose name starts with `prefix`."""
-    matches = sorted(Path(data_dir).rglob(f"{prefix}*"))
+    """The newest file under `data_dir` whose name starts with `prefix`. Linked folders
+    are followed (pathlib's rglob does not follow them before Python 3.13), so a data
+    folder assembled from links finds its files; each real folder is read once."""
+    matches, seen = [], set()
+    for root, dirs, files in os.walk(data_dir, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:  # a link back up the tree
+            dirs[:] = []
+            continue
+        seen.add(real)
+        matches += [Path(root) / f for f in files if f.startswith(prefix)]
+    matches.sort()
     if not matches:
         raise DataNotFound(f"no file starting with {prefix!r} under {data_dir}")
     return matches[-1]

@@ -14,6 +14,19 @@ def test_files_are_found_by_prefix(data_dir, tmp_path):
         raise AssertionError("an empty folder must raise DataNotFound")
 
 
+def test_a_folder_of_links_is_read_as_the_folder_it_links_to(data_dir, tmp_path):
+    """The layout a team assembles from links: linked folders and linked files, a loop."""
+    linked = tmp_path / "data"
+    linked.mkdir()
+    (linked / "daily").symlink_to(data_dir / "daily", target_is_directory=True)
+    (linked / "cboe").symlink_to(data_dir / "daily" / "cboe", target_is_directory=True)
+    (linked / "daily_again").symlink_to(linked, target_is_directory=True)  # a loop, read once
+    assert find(linked, "us_daily_ohlcv_adjusted_").resolve() == find(data_dir, "us_daily_ohlcv_adjusted_").resolve()
+    assert find(linked, "VIX3M_History").resolve() == find(data_dir, "VIX3M_History").resolve()
+    panel = load_panel(linked, ["SPY"], start="2023-12-01")
+    assert len(panel) == len(load_panel(data_dir, ["SPY"], start="2023-12-01")) > 10
+
+
 def test_context_series_sit_on_nyse_sessions_only(data_dir):
     ctx = load_context(data_dir)
     assert is_session(ctx["date"].values.astype("datetime64[D]")).all()
