@@ -16,10 +16,10 @@ def test_files_are_found_by_prefix(data_dir, tmp_path):
 
 def test_a_folder_of_links_is_read_as_the_folder_it_links_to(data_dir, tmp_path):
     """The layout a team assembles from links: linked folders and linked files, a loop."""
-    linked = tmp_path / "data"
+    linked, real = tmp_path / "data", data_dir.resolve()  # a relative target would resolve from the link
     linked.mkdir()
-    (linked / "daily").symlink_to(data_dir / "daily", target_is_directory=True)
-    (linked / "cboe").symlink_to(data_dir / "daily" / "cboe", target_is_directory=True)
+    (linked / "daily").symlink_to(real / "daily", target_is_directory=True)
+    (linked / "cboe").symlink_to(real / "daily" / "cboe", target_is_directory=True)
     (linked / "daily_again").symlink_to(linked, target_is_directory=True)  # a loop, read once
     assert find(linked, "us_daily_ohlcv_adjusted_").resolve() == find(data_dir, "us_daily_ohlcv_adjusted_").resolve()
     assert find(linked, "VIX3M_History").resolve() == find(data_dir, "VIX3M_History").resolve()
