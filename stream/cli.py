@@ -23,8 +23,10 @@ def _ensure_topics() -> None:
     from stream.admin import ensure_topics
     settings = load_settings()
     s = settings.stream
+    from stream.tables import context_to_bars, symbol_to_bars
+    changelogs = [t.changelog_topic.get_topic_name() for t in (symbol_to_bars, context_to_bars)]
     asyncio.run(ensure_topics(settings.kafka_client(), _topics().all_names(), s.partitions,
-                              s.replication_factor))
+                              s.replication_factor, changelogs))
 
 
 @cli.command()
