@@ -70,6 +70,11 @@ class BarWindow:
                    for k in range(len(_COLUMNS)))
         return cls(symbol, _EPOCH + days.astype("timedelta64[D]"), *columns)
 
+    def until(self, day: np.datetime64) -> "BarWindow":
+        """The bars up to and including `day`."""
+        n = int(np.searchsorted(self.dates, day, side="right"))
+        return BarWindow(self.symbol, self.dates[:n], *(getattr(self, c)[:n] for c in _COLUMNS))
+
     @classmethod
     def empty(cls, symbol: str) -> "BarWindow":
         return cls(symbol, np.array([], dtype="datetime64[D]"), *(np.array([]) for _ in _COLUMNS))

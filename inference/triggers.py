@@ -1,4 +1,5 @@
-"""When a retrain is due, and why: the schedule, live accuracy, the market's regime.
+"""When a retrain is due, and why: the schedule, live accuracy, the market's regime; and
+when a promotion is undone by itself: live accuracy below its predecessor's.
 
 Each rule names the period it fires for, so that however many workers ask, and however
 often, one retrain is asked per period (stream/triggers.py records the periods).
@@ -17,6 +18,8 @@ class TriggerConfig:
     degradation_margin: float = 0.05  # live pinball above the random walk's by this share
     on_regime_change: bool = True
     check_s: float = 60.0
+    rollback_min_n: int = 300  # ROLLBACK_MIN_N: validated forecasts beside the predecessor's before it counts
+    rollback_margin: float = 0.02  # ROLLBACK_MARGIN: live pinball above the predecessor's by this share
 
 
 @dataclass(frozen=True)
@@ -80,3 +83,13 @@ def parse_weekly(text: str) -> tuple[int, time] | None:
     if day not in DAYS:
         raise ValueError(f"a weekly retrain is 'DAY HH:MM' with DAY one of {DAYS}, got {text!r}")
     return DAYS.index(day), time.fromisoformat(at)
+
+
+def regressed(version: str, predecessor: str, versus: dict, min_n: int, margin: float) -> str | None:
+    """Why `version` should give way to `predecessor`: over at least `min_n` validated
+    forecasts, its live pinball loss is worse than the predecessor's, scored in shadow on
+    the same forecasts, by more than `margin`. None while it is not (or not yet known)."""
+    if versus["n"] < min_n or versus["pinball"] <= versus["shadow_pinball"] * (1 + margin):
+        return None
+    return (f"{version}: live pinball {versus['pinball']:.5f} over {versus['n']} forecasts, above "
+            f"{predecessor}'s {versus['shadow_pinball']:.5f} on the same forecasts by more than {margin:.0%}")

@@ -6,6 +6,10 @@ bar h sessions later, counted in the symbol's own bars, not in calendar days. Th
 random walk is scored in shadow from the same bars up to A: its sigma is the standard
 deviation of the 63 daily log returns that end at A (the `baseline` model's, and
 evaluate's), times sqrt(h).
+
+The served version's predecessor is scored in shadow on the same forecasts: its forecast
+is made at settling time from the window and context cut at day A, the bars it would
+have seen, so no second forward pass runs on the serving path.
 """
 import math
 from datetime import date
@@ -14,7 +18,9 @@ from typing import NamedTuple
 import numpy as np
 from scipy.stats import norm
 
+from features.cross_asset import Context
 from features.window import BarWindow
+from inference.distribution import Distribution
 from schemas import QUANTILE_KEYS, QUANTILES
 from tft.evaluate import RW_WINDOW, pinball
 from tft.quantiles import quantile_at
@@ -57,15 +63,32 @@ def score(forecast: dict, outcome: Outcome) -> tuple:
     close, actual = forecast["last_close"], outcome.actual
     y = math.log(actual / close)
     q = np.log(np.array([forecast[f"q{round(float(k) * 100)}"] for k in QUANTILE_KEYS]) / close)  # (Q,)
-    rw_q = outcome.rw_sigma * _Z  # (Q,)
     point = math.log(forecast["point"] / close)
     held = {level: bool(lo <= actual <= hi) for level, (lo, hi) in forecast["intervals"].items()}
-    covered = [_inside(central(q, c), y) for c in NOMINAL]
-    rw_covered = [_inside(central(rw_q, c), y) for c in NOMINAL]
     return (forecast["request_id"], forecast["horizon"], forecast["symbol"], outcome.target_date, actual,
-            abs(forecast["point"] / actual - 1), pinball(q[None], np.array([y])), *covered,
+            abs(forecast["point"] / actual - 1), *losses(q, y),
             forecast["model_version"], y, point - y, bool(np.sign(point) == np.sign(y)), held,
-            pinball(rw_q[None], np.array([y])), *rw_covered)
+            *losses(outcome.rw_sigma * _Z, y))
+
+
+def losses(q: np.ndarray, y: float) -> tuple[float, bool, bool]:
+    """Pinball loss of log-return quantiles q (Q,) at QUANTILES for the log return y, and
+    whether each NOMINAL central interval held it."""
+    return (pinball(q[None], np.array([y])), *(_inside(central(q, c), y) for c in NOMINAL))
+
+
+def as_of_inputs(window: BarWindow, context: Context, as_of: date) -> tuple[BarWindow, Context]:
+    """The window and context as they stood at the close of `as_of`."""
+    day = np.datetime64(as_of, "D")
+    return window.until(day), context.until(day)
+
+
+def shadow_score(version: str, forecast: dict, dist: Distribution, outcome: Outcome) -> tuple:
+    """Another version's forecast for the same key (dist, from the bars up to its day),
+    spread as the served forecast was, scored like it: a forecast_shadow row."""
+    y = math.log(outcome.actual / forecast["last_close"])
+    q = dist.widened(forecast["interval_scale"]).quantiles[dist.horizons.index(forecast["horizon"])]  # (Q,)
+    return (forecast["request_id"], forecast["horizon"], version, *losses(q, y))
 
 
 def _inside(interval: tuple[float, float], y: float) -> bool:

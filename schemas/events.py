@@ -141,11 +141,12 @@ class RetrainCommand(Event):
 
 
 class ModelEvent(BaseModel):
-    """`model.events`: a retraining job's steps, and versions promoted."""
+    """`model.events`: a retraining job's steps, versions promoted, and automatic rollbacks."""
 
     schema_version: int = SCHEMA_VERSION
     job_id: str
-    kind: Literal["queued", "started", "progress", "trained", "gate", "promoted", "kept", "failed"]
+    kind: Literal["queued", "started", "progress", "trained", "gate", "promoted", "kept", "failed",
+                  "rolled_back"]
     at: datetime
     message: str
     progress: float = 0.0  # of the job, 0 to 1

@@ -71,6 +71,22 @@ class LiveAccuracy(BaseModel):
     rows: list[AccuracyRow]
 
 
+class Shadow(BaseModel):
+    """The served version beside its predecessor, scored in shadow on the same forecasts:
+    what an automatic rollback decides on."""
+
+    version: str  # the predecessor
+    n: int
+    pinball: float | None
+    shadow_pinball: float | None
+    coverage_68: float | None
+    shadow_coverage_68: float | None
+    coverage_95: float | None
+    shadow_coverage_95: float | None
+    rollback_after_n: int  # ROLLBACK_MIN_N
+    rollback_margin: float  # ROLLBACK_MARGIN
+
+
 class ModelStatus(BaseModel):
     model_version: str
     min_history: int
@@ -79,6 +95,7 @@ class ModelStatus(BaseModel):
     window_bars: int
     model: dict  # kind, artifact, training and validation ranges, interval calibration
     live_accuracy: LiveAccuracy
+    shadow: Shadow | None  # None while the served version replaced none that is loaded
     versions: list[dict]  # the registry, newest first: status, promoted when and by whom, why, the gate
 
 

@@ -33,6 +33,10 @@ live_mape = Gauge("tft_live_mape_percent", "Mean absolute percentage error of th
 live_rmse = Gauge("tft_live_rmse_log_return", "RMSE of the point's log return", ["horizon", "model"])
 live_coverage = Gauge("tft_live_interval_coverage", "Share of outcomes inside the central interval",
                       ["horizon", "nominal", "model"])
+# The served version and its predecessor on the same forecasts (the automatic rollback's test).
+shadow_pinball = Gauge("tft_shadow_pinball_loss", "Mean pinball loss on the forecasts both versions made",
+                       ["role"])  # served, predecessor
+rollbacks_total = Counter("tft_model_rollbacks_total", "Rollbacks this worker made itself")
 consumer_lag = Gauge("tft_consumer_lag_messages", "High-water mark minus consumer position",
                      ["topic", "partition"])
 

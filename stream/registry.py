@@ -86,9 +86,10 @@ async def promote(database_url: str, version: str, gate: dict | None, by: str, r
     return {"version": version, "promoted": passed, "replaced": replaced, "reason": why, "gate": gate}
 
 
-async def rollback(database_url: str, by: str, reason: str, source: str = "cli") -> dict:
+async def rollback(database_url: str, by: str, reason: str, source: str = "cli",
+                   expected: str | None = None) -> dict:
     async with migrated(database_url) as conn, conn.transaction():
-        retired, restored = await ModelRegistryRepository(conn).rollback(by=by, reason=reason)
+        retired, restored = await ModelRegistryRepository(conn).rollback(by=by, reason=reason, expected=expected)
         await CommandAuditRepository(conn).insert(command="rollback", actor=by, source=source,
                                                   params={"retired": retired, "restored": restored},
                                                   status="accepted", reason=reason)

@@ -14,13 +14,13 @@ import asyncpg
 import redis.asyncio as redis
 
 from inference.config import InferenceConfig
-from inference.models import check_contract, load_forecaster, load_regime
+from inference.models import Forecaster, check_contract, load_forecaster, load_regime
 from inference.service import ForecastService
 from inference.serving import Serving
 from persistence.cache import Backoff, RedisGate, SharedValues
 from persistence.migrate import migrate
 from stream import metrics
-from persistence.repositories.model_registry import ModelRegistryRepository
+from persistence.repositories.model_registry import ModelRegistryRepository, RegisteredModel
 from stream.registry import serving, verified
 from stream.settings import Settings
 
@@ -37,6 +37,9 @@ class Resources:
         self.gate: RedisGate | None = None
         # Versions served before, still loaded (MODEL_CACHE_SIZE counts the served one too).
         self._loaded: OrderedDict[str, ForecastService] = OrderedDict()
+        # The version the active one replaced, scored in shadow (stream/validation.py)
+        # for as long as it is: what an automatic rollback compares with.
+        self.shadow: Forecaster | None = None
         self.redis_backoff = Backoff(settings.persistence.redis_retry_s)
 
     async def open(self) -> None:
@@ -56,6 +59,9 @@ class Resources:
         service = await self._service(inference)
         self.gate = RedisGate(self.redis, p.rate_limits, p.default_tier, p.receipt_ttl_s, self.redis_backoff)
         self.serving = Serving(service, self.gate)
+        if inference.model != "baseline":
+            async with self.pool.acquire() as conn:
+                await self._follow_shadow(await ModelRegistryRepository(conn).active())
         self._opened.set()
         log.info("serving model %s", service.model_version)
 
@@ -74,8 +80,11 @@ class Resources:
             return
         async with self.pool.acquire() as conn:
             current = await ModelRegistryRepository(conn).active()
-        if current is None or current.version == self.serving.service.model_version:
-            return
+        if current is not None and current.version != self.serving.service.model_version:
+            await self._swap(current)
+        await self._follow_shadow(current)
+
+    async def _swap(self, current: RegisteredModel) -> None:
         service = self._loaded.pop(current.version, None)  # a rollback finds its version loaded
         metrics.model_swaps_total.labels(from_cache=str(service is not None).lower()).inc()
         if service is None:
@@ -87,6 +96,24 @@ class Resources:
         while len(self._loaded) >= max(1, self.settings.inference.model_cache_size):
             self._loaded.popitem(last=False)  # the least recently served goes
         log.info("now serving model %s (was %s)", service.model_version, previous.model_version)
+
+    async def _follow_shadow(self, current: RegisteredModel | None) -> None:
+        """Keep the active version's predecessor loaded for shadow scoring, and only it."""
+        wanted = current.replaced if current is not None else None
+        if wanted == (self.shadow.version if self.shadow else None):
+            return
+        if wanted is None:
+            self.shadow = None
+            return
+        held = self._loaded.get(wanted)
+        if held is not None:
+            self.shadow = held.forecaster
+        else:
+            async with self.pool.acquire() as conn:
+                record = await ModelRegistryRepository(conn).get(version=wanted)
+            inference = replace(self.settings.inference, model=str(await asyncio.to_thread(verified, record)))
+            self.shadow = await asyncio.to_thread(load_forecaster, inference)
+        log.info("scoring %s in shadow beside %s", wanted, current.version)
 
     @property
     def is_open(self) -> bool:

@@ -142,5 +142,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         degradation_min_n=get("RETRAIN_DEGRADATION_MIN_N", tr.degradation_min_n, int),
         degradation_margin=get("RETRAIN_DEGRADATION_MARGIN", tr.degradation_margin, float),
         on_regime_change=get("RETRAIN_ON_REGIME_CHANGE", tr.on_regime_change, lambda v: v.lower() in ("1", "true")),
-        check_s=get("RETRAIN_TRIGGER_CHECK_S", tr.check_s, float))
+        check_s=get("RETRAIN_TRIGGER_CHECK_S", tr.check_s, float),
+        rollback_min_n=get("ROLLBACK_MIN_N", tr.rollback_min_n, int),
+        rollback_margin=get("ROLLBACK_MARGIN", tr.rollback_margin, float))
     return Settings(stream, inference, persistence, tft, quality, access, gate, retrain, triggers)

@@ -6,48 +6,104 @@ Each worker settles the symbols whose windows it holds, so the outcome bar is re
 the table, counted in the symbol's own sessions. The keys to settle are in PostgreSQL
 (forecast_pending, written with each forecast by the sink), so they survive restarts,
 and a forecast whose row comes after its outcome bar is settled on the next pass.
+
+While the served version has a predecessor (the version it replaced), the predecessor's
+forecast for every settled key is scored too, into forecast_shadow, and once the served
+version is worse on the same forecasts by ROLLBACK_MARGIN over ROLLBACK_MIN_N of them,
+the registry rolls back by itself (audited, and told on model.events). Every worker
+follows the registry back; the one whose rollback lands first is the one that does it.
 """
+import asyncio
 import logging
+from datetime import UTC, datetime
 
 import asyncpg
 
-from inference.validation import NEVER, outcome, score
+from inference.models import Forecaster
+from inference.triggers import regressed
+from inference.validation import NEVER, as_of_inputs, outcome, score, shadow_score
+from persistence.repositories.model_registry import LifecycleError
 from persistence.repositories.validation import ValidationRepository
+from schemas import ModelEvent, encode
 from stream import metrics
 from stream.app import app, settings
 from stream.lifecycle import resources
-from stream.tables import windows
+from stream.registry import rollback
+from stream.tables import contexts, windows
+from stream.topics import model_events
 
 log = logging.getLogger(__name__)
 KEYS_PER_PASS = 2000
 
 
-async def settle(pool: asyncpg.Pool) -> int:
-    """Scores what can be settled now; returns the forecasts scored."""
+async def settle(pool: asyncpg.Pool, served: str, shadow: Forecaster | None) -> int:
+    """Scores what can be settled now, and `shadow` on the served version's forecasts
+    among them; returns the forecasts scored."""
     async with pool.acquire() as conn, conn.transaction():
         repo = ValidationRepository(conn)
-        scored = []
-        for symbol, as_of, horizon in await repo.pending(windows.symbols(), KEYS_PER_PASS):
-            if (window := windows.get(symbol)) is None:
+        scored, shadowed = [], []
+        for key in await repo.pending(windows.symbols(), KEYS_PER_PASS):
+            if (window := windows.get(key[0])) is None:
                 continue
-            if (came := outcome(window, as_of, horizon)) is None:
+            if (came := outcome(window, key[1], key[2])) is None:
                 continue
-            forecasts = await repo.settle((symbol, as_of, horizon))
-            if came is not NEVER:
-                scored += [score(f, came) for f in forecasts]
+            forecasts = await repo.settle(key)
+            if came is NEVER:
+                continue
+            scored += [score(f, came) for f in forecasts]
+            if shadow is not None:
+                shadowed += [(key, f, came) for f in forecasts if f["model_version"] == served]
         await repo.insert_many(scored)
+        if shadowed:
+            await repo.insert_shadow(await shadow_rows(shadow, shadowed))
     return len(scored)
+
+
+async def shadow_rows(shadow: Forecaster, forecasts: list[tuple]) -> list[tuple]:
+    """The shadow's forecasts for (key, served forecast, outcome) triples, made from the
+    bars up to each key's day in one forward pass off the event loop. Days whose cut
+    window is too short for the shadow are left out."""
+    inputs = {}
+    for (symbol, as_of, _), _, _ in forecasts:
+        if (symbol, as_of) not in inputs:
+            inputs[(symbol, as_of)] = as_of_inputs(windows.get(symbol), contexts.of(symbol), as_of)
+    days = [day for day, (window, _) in inputs.items() if len(window) >= shadow.min_history]
+    dists = dict(zip(days, await asyncio.to_thread(shadow.predict, [inputs[d] for d in days]))) if days else {}
+    return [shadow_score(shadow.version, f, dists[key[:2]], came) for key, f, came in forecasts
+            if key[:2] in dists and key[2] in shadow.horizons]
+
+
+async def roll_back_if_worse(served: str, shadow: Forecaster) -> None:
+    t = settings.triggers
+    async with resources.pool.acquire() as conn:
+        versus = await ValidationRepository(conn).versus_shadow(served, shadow.version)
+    if versus["n"]:
+        metrics.shadow_pinball.labels("served").set(versus["pinball"])
+        metrics.shadow_pinball.labels("predecessor").set(versus["shadow_pinball"])
+    if (why := regressed(served, shadow.version, versus, t.rollback_min_n, t.rollback_margin)) is None:
+        return
+    try:
+        record = await rollback(settings.persistence.database_url, "auto-rollback", why, "auto", expected=served)
+    except LifecycleError:
+        return  # another worker, or an operator, got there first
+    metrics.rollbacks_total.inc()
+    log.warning("rolled back %s to %s: %s", record["retired"], record["active"], why)
+    await model_events.send(key=f"rollback-{served}".encode(), value=encode(ModelEvent(
+        job_id=f"rollback-{served}", kind="rolled_back", at=datetime.now(UTC), message=why,
+        version=record["active"], detail={"retired": record["retired"], **versus})))
 
 
 @app.timer(interval=settings.persistence.validate_every_s)
 async def validate_forecasts() -> None:
     if not resources.is_open:
         return
+    served, shadow = resources.serving.service.model_version, resources.shadow
     try:
-        if n := await settle(resources.pool):
+        if n := await settle(resources.pool, served, shadow):
             metrics.validated_total.inc(n)
             async with resources.pool.acquire() as conn:
-                metrics.observe_accuracy(await ValidationRepository(conn).accuracy(
-                    resources.serving.service.model_version))
+                metrics.observe_accuracy(await ValidationRepository(conn).accuracy(served))
+            if shadow is not None:
+                await roll_back_if_worse(served, shadow)
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
         log.warning("live validation waits for PostgreSQL (%s: %s)", type(e).__name__, e)

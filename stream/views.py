@@ -288,12 +288,15 @@ class ModelStatus(View):
         if (refused := _refused(self, request, "reader")) is not None:
             return refused
         forecaster = (await resources.opened()).service.forecaster
+        predecessor = resources.shadow
         by = request.query.get("accuracy_by", "all")
         if by not in ("all", "symbol", "regime"):
             return _error(self, 422, "invalid_request", "accuracy_by must be all, symbol or regime")
         async with resources.pool.acquire() as conn:
             accuracy = await ValidationRepository(conn).accuracy(forecaster.version, by)
             history = await ModelRegistryRepository(conn).history()
+            shadow = predecessor and await ValidationRepository(conn).versus_shadow(
+                forecaster.version, predecessor.version)
         return _json(self, {
             "model_version": forecaster.version,
             "min_history": forecaster.min_history,
@@ -302,6 +305,9 @@ class ModelStatus(View):
             "window_bars": settings.stream.window_bars,
             "model": forecaster.describe(),
             "live_accuracy": {"by": by, "rows": accuracy},
+            "shadow": shadow and shadow | {"version": predecessor.version,
+                                           "rollback_after_n": settings.triggers.rollback_min_n,
+                                           "rollback_margin": settings.triggers.rollback_margin},
             "versions": history,  # the registry, newest first: status, who promoted, why, the gate
         })
 

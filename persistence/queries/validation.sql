@@ -12,7 +12,7 @@ DELETE FROM forecast_pending WHERE symbol = $1 AND as_of = $2 AND horizon = $3;
 
 -- name: unscored
 SELECT f.request_id, f.horizon, f.symbol, f.model_version, f.last_close, f.point,
-       f.q10, f.q25, f.q50, f.q75, f.q90, f.intervals
+       f.q10, f.q25, f.q50, f.q75, f.q90, f.intervals, f.interval_scale
 FROM forecast_metrics f
 LEFT JOIN forecast_validation v ON v.request_id = f.request_id AND v.horizon = f.horizon
 WHERE f.symbol = $1 AND f.as_of = $2 AND f.horizon = $3 AND v.request_id IS NULL;
@@ -49,3 +49,22 @@ JOIN forecast_metrics f ON f.request_id = v.request_id AND f.horizon = v.horizon
 WHERE v.model_version = $1
 GROUP BY 1, 2
 ORDER BY 2, 1;
+
+-- name: insert_shadow
+INSERT INTO forecast_shadow (request_id, horizon, model_version, pinball, covered_68, covered_95)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (request_id, horizon, model_version) DO NOTHING;
+
+-- name: versus_shadow
+-- The served version's validated forecasts beside its predecessor's shadow forecasts of
+-- the same requests and horizons.
+SELECT count(*) AS n,
+       avg(v.pinball) AS pinball,
+       avg(s.pinball) AS shadow_pinball,
+       avg(v.covered_68::int)::float8 AS coverage_68,
+       avg(s.covered_68::int)::float8 AS shadow_coverage_68,
+       avg(v.covered_95::int)::float8 AS coverage_95,
+       avg(s.covered_95::int)::float8 AS shadow_coverage_95
+FROM forecast_validation v
+JOIN forecast_shadow s ON s.request_id = v.request_id AND s.horizon = v.horizon AND s.model_version = $2
+WHERE v.model_version = $1;

@@ -77,11 +77,14 @@ class ModelRegistryRepository:
                                 current.version if current else None)
         return current.version if current else None
 
-    async def rollback(self, *, by: str, reason: str) -> tuple[str, str]:
+    async def rollback(self, *, by: str, reason: str, expected: str | None = None) -> tuple[str, str]:
         """Inside a transaction: back to the version the active one replaced; returns
-        (the version retired, the version active again)."""
+        (the version retired, the version active again). With `expected`, only while that
+        version is the active one: workers that decide alike roll back once."""
         await self.conn.execute(_SQL["lock"], NAME)
         current = await self.active()
+        if expected is not None and (current is None or current.version != expected):
+            raise LifecycleError(f"{expected} is not the active version any more")
         if current is None or current.replaced is None:
             raise LifecycleError("nothing to roll back to: no active version replaced another")
         previous = await self.get(version=current.replaced)

@@ -32,5 +32,12 @@ class ValidationRepository:
         await self.conn.executemany(_SQL["insert_many"], [
             (*r[:13], orjson.dumps(r[13]).decode(), *r[14:]) for r in rows])
 
+    async def insert_shadow(self, rows: list[tuple]) -> None:
+        await self.conn.executemany(_SQL["insert_shadow"], rows)
+
+    async def versus_shadow(self, model_version: str, shadow_version: str) -> dict:
+        """The served version and its predecessor in shadow on the same forecasts (n 0: none yet)."""
+        return dict(await self.conn.fetchrow(_SQL["versus_shadow"], model_version, shadow_version))
+
     async def accuracy(self, model_version: str, by: str = "all") -> list[dict]:
         return [dict(r) for r in await self.conn.fetch(_SQL["accuracy"], model_version, by)]

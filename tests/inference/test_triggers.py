@@ -2,7 +2,7 @@ from datetime import datetime, time
 
 import pytest
 
-from inference.triggers import daily, degraded, parse_daily, parse_weekly, regime_changed, weekly
+from inference.triggers import daily, degraded, parse_daily, parse_weekly, regime_changed, regressed, weekly
 
 
 def test_the_schedule_fires_once_its_time_has_passed_and_names_its_period():
@@ -37,3 +37,14 @@ def test_a_regime_change_fires_and_a_first_sighting_does_not():
     due = regime_changed("Bull", "Crisis", "2024-01-02")
     assert due.period == "Bull->Crisis@2024-01-02" and due.trigger == "regime"
     assert time(2, 0) == parse_weekly("Sun 02:00")[1]
+
+
+def test_a_promotion_regresses_only_past_enough_forecasts_and_the_margin():
+    versus = {"n": 300, "pinball": 0.0105, "shadow_pinball": 0.0100}
+    assert regressed("new", "old", versus, min_n=300, margin=0.02) is not None  # 5% worse
+    assert regressed("new", "old", versus, min_n=301, margin=0.02) is None  # not enough forecasts yet
+    assert regressed("new", "old", versus, min_n=300, margin=0.06) is None  # within the margin
+    assert regressed("new", "old", {**versus, "pinball": 0.0099}, min_n=300, margin=0.0) is None  # better
+    assert regressed("new", "old", {"n": 0, "pinball": None, "shadow_pinball": None}, 1, 0.0) is None
+    why = regressed("new", "old", versus, min_n=300, margin=0.02)
+    assert "0.01050" in why and "0.01000" in why and "300" in why and "old" in why

@@ -8,12 +8,20 @@ import pytest
 from inference.baseline import RandomWalkForecaster
 from inference.config import InferenceConfig
 from inference.service import ForecastService
-from inference.validation import NEVER, outcome, score
+from inference.validation import NEVER, as_of_inputs, outcome, score, shadow_score
 from persistence.repositories.forecast_metrics import rows as metric_rows
 from schemas import ForecastRequest
 from tests.helpers import NO_CONTEXT, window_of
 from tft.evaluate import QCOLS
 from tft.evaluate import score as evaluate_score
+
+
+def served_rows(result, last_close: float) -> list[dict]:
+    """A result's forecast_metrics rows as the scorer reads them back."""
+    names = ["request_id", "horizon", "symbol", "as_of", "model_version", "last_close", "point", *QCOLS, "intervals"]
+    rows = [dict(zip(names, r[:13]), interval_scale=r[-1]) for r in metric_rows(result, last_close)]
+    return [f | {"intervals": orjson.loads(f["intervals"])} for f in rows]
+
 
 def test_the_outcome_is_the_bar_horizon_sessions_later_not_calendar_days(panel):
     w = window_of(panel, "SPY", "2023-12-29", 300)
@@ -35,10 +43,7 @@ async def test_scores_equal_what_evaluate_computes_for_the_same_forecasts(panel)
     for i, day in enumerate(days):
         req = ForecastRequest(symbol="SPY", request_id=f"v{i}")
         result = (await svc.forecast(req, f"v{i}", window_of(panel, "SPY", str(day), 300), NO_CONTEXT)).result
-        for r in metric_rows(result, float(window_of(panel, "SPY", str(day), 1).close[-1])):
-            f = dict(zip(["request_id", "horizon", "symbol", "as_of", "model_version", "last_close", "point",
-                          *QCOLS, "intervals"], r[:13]))
-            f["intervals"] = orjson.loads(f["intervals"])
+        for f in served_rows(result, float(window_of(panel, "SPY", str(day), 1).close[-1])):
             forecasts.append(f)
             outcomes.append(outcome(end, f["as_of"], f["horizon"]))
     rows = [score(f, o) for f, o in zip(forecasts, outcomes)]
@@ -58,3 +63,29 @@ async def test_scores_equal_what_evaluate_computes_for_the_same_forecasts(panel)
         assert np.sqrt(np.mean([r[11] ** 2 for r in mine])) == pytest.approx(theirs["rmse"], rel=1e-9)
     # the requested intervals, as served, held or not
     assert all(set(r[13]) == {"0.68", "0.95"} for r in rows)
+
+
+async def test_a_shadow_forecast_cut_at_the_day_scores_as_the_one_served_that_day(panel):
+    """The predecessor is scored from the window as it stood on the forecast's day, spread
+    by the served forecast's risk adjustment: the same model there gives the served
+    forecast's loss and coverage exactly, adjusted or not."""
+    model = RandomWalkForecaster(21)
+    svc = ForecastService(model, InferenceConfig(max_wait_ms=1))
+    end = window_of(panel, "SPY", "2023-12-29", 400)
+    scales = set()
+    for i, day in enumerate(d.astype(object) for d in end.dates[-90:-25:8]):
+        served = window_of(panel, "SPY", str(day), 300)
+        cut, ctx = as_of_inputs(end, NO_CONTEXT, day)
+        assert cut.last_date == day and len(cut) == int((end.dates <= np.datetime64(day)).sum())
+        (dist,) = model.predict([(cut, ctx)])
+        for adjusted in (True, False):
+            request = ForecastRequest(symbol="SPY", risk_adjustment=adjusted)
+            result = (await svc.forecast(request, f"s{i}", served, NO_CONTEXT)).result
+            for f in served_rows(result, float(served.close[-1])):
+                scales.add(f["interval_scale"])
+                came = outcome(end, day, f["horizon"])
+                mine, theirs = shadow_score("rw", f, dist, came), score(f, came)
+                assert mine[:3] == (f"s{i}", f["horizon"], "rw")
+                assert mine[3] == pytest.approx(theirs[6], rel=1e-9)  # pinball
+                assert mine[4:] == theirs[7:9]  # the 68% and 95% intervals held alike
+    assert 1.0 in scales and max(scales) > 1.0  # both kinds of forecast were checked
