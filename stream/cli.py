@@ -118,14 +118,15 @@ def train(data_dir: Path = typer.Option(..., help="market data folder"),
           out: Path = typer.Option(..., help="artifact file to write"),
           full: bool = typer.Option(False, help="the paper-sized model (for a GPU)"),
           epochs: int = typer.Option(None, help="override the number of epochs"),
-          device: str = typer.Option("cpu", help="cpu or cuda")) -> None:
+          device: str = typer.Option(None, help="cpu, cuda[:N] or auto (default TFT_DEVICE)")) -> None:
     """Train a TFT on data up to --end, with a walk-forward validation year before it."""
     from features.data import load
     from inference.models import regime_path
     from tft.train import TrainConfig, train as fit
     settings = load_settings()
     model_config = settings.tft.full() if full else settings.tft
-    config = TrainConfig(end=end, device=device, **({"epochs": epochs} if epochs else {}))
+    config = TrainConfig(end=end, device=device or settings.inference.device, batch_size=settings.retrain.batch_size,
+                         **({"epochs": epochs} if epochs else {}))
     data = load(data_dir)
     art = fit(data, out, model_config, config)
     typer.echo(f"wrote {out} ({art.version}); best validation loss "
@@ -297,12 +298,13 @@ def retrain(job_id: str = typer.Option(...), retrain_type: str = typer.Option("i
     current = asyncio.run(active(url))
     init = _artifact(str(verified(current))) if current else _artifact("default")
     tag = job_id.replace(":", "-")[-12:]
+    on = dict(device=settings.inference.device, batch_size=r.batch_size, tag=tag)
     if retrain_type == "full":
-        model_config, config = settings.tft, TrainConfig(end=end, epochs=r.full_epochs, tag=tag)
+        model_config, config = settings.tft, TrainConfig(end=end, epochs=r.full_epochs, **on)
     else:
         start = str((pd.Timestamp(end) - pd.DateOffset(years=r.incremental_years)).date())
         model_config = init.config
-        config = TrainConfig(end=end, start=start, epochs=r.incremental_epochs, lr=r.incremental_lr, tag=tag)
+        config = TrainConfig(end=end, start=start, epochs=r.incremental_epochs, lr=r.incremental_lr, **on)
     out = store / f"job-{tag}.pt"
     epochs = config.epochs
     art = fit(data, out, model_config, config, progress=False,

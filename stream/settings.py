@@ -134,7 +134,8 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
     retrain = RetrainConfig(full_epochs=get("RETRAIN_FULL_EPOCHS", r.full_epochs, int),
                             incremental_epochs=get("RETRAIN_INCREMENTAL_EPOCHS", r.incremental_epochs, int),
                             incremental_years=get("RETRAIN_INCREMENTAL_YEARS", r.incremental_years, int),
-                            incremental_lr=get("RETRAIN_INCREMENTAL_LR", r.incremental_lr, float))
+                            incremental_lr=get("RETRAIN_INCREMENTAL_LR", r.incremental_lr, float),
+                            batch_size=get("BATCH_SIZE", r.batch_size, int))
     tr = TriggerConfig()
     triggers = TriggerConfig(
         daily_at=get("RETRAIN_DAILY_AT", tr.daily_at, parse_daily),

@@ -15,6 +15,7 @@ from features.catalog import NAMES
 from features.scaling import Scaler
 from tft.config import TFTConfig
 from tft.data import InputSpec
+from tft.device import choose
 from tft.model import TemporalFusionTransformer
 
 FORMAT = 1
@@ -72,6 +73,8 @@ class ArtifactError(ValueError):
 
 
 def load(path: Path | str, device: str = "cpu") -> Artifact:
+    """`device`: cpu, cuda[:N] or auto (tft.device.choose)."""
+    device = choose(device)
     blob = torch.load(path, map_location=device, weights_only=True)
     if blob.get("format") != FORMAT:
         raise ArtifactError(f"{path}: artifact format {blob.get('format')}, expected {FORMAT}")

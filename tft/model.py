@@ -42,6 +42,10 @@ class TFTOutput:
     decoder_weights: torch.Tensor  # (B, H, K)
     attention: torch.Tensor  # (B, H, E + H) mean over heads
 
+    def float(self) -> "TFTOutput":
+        """In float32, whatever precision autocast ran the model in."""
+        return TFTOutput(**{f.name: getattr(self, f.name).float() for f in fields(self)})
+
 
 class TemporalFusionTransformer(nn.Module):
     def __init__(self, config: TFTConfig):

@@ -1,11 +1,11 @@
 """Model outputs in log-return units, batched, on CPU or GPU (mixed precision on CUDA)."""
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from tft import calibration as calib
+from tft.device import autocast
 from tft.model import TemporalFusionTransformer, TFTInputs, TFTOutput
 
 
@@ -15,13 +15,6 @@ class Forecasts:
     point: np.ndarray  # (N, Z) expected log return
     vol: np.ndarray  # (N, Z) standard deviation of the log return
     prob_up: np.ndarray  # (N, Z)
-
-
-def autocast(device: torch.device):
-    """bfloat16 autocast on CUDA; full precision on the CPU, where it is not faster."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return nullcontext()
 
 
 @torch.no_grad()

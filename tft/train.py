@@ -20,6 +20,7 @@ from features.scaling import Scaler
 from tft import artifact, calibration
 from tft.config import TFTConfig
 from tft.data import ASSET_CLASSES, InputSpec, make_inputs, market_series, sample_days, targets
+from tft.device import autocast, choose
 from tft.losses import tft_loss
 from tft.model import TemporalFusionTransformer
 from tft.predict import forward
@@ -34,14 +35,14 @@ class TrainConfig:
     start: str = "1993-01-01"  # first origin used for training
     epochs: int = 20
     batches_per_epoch: int = 40  # short epochs: validation picks the best point often
-    batch_size: int = 128
+    batch_size: int = 128  # BATCH_SIZE
     validation_samples: int = 4096
     lr: float = 1e-3
     weight_decay: float = 1e-4
     grad_clip: float = 1.0
     patience: int = 4  # epochs without improvement before stopping
     seed: int = 7
-    device: str = "cpu"
+    device: str = "cpu"  # TFT_DEVICE: cpu, cuda[:N] or auto; bfloat16 autocast on CUDA
     tag: str | None = None  # ends the version, so that two trainings to the same day differ
 
 
@@ -95,7 +96,7 @@ def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainCon
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     sp = split(data, model_config, config, rng)
-    device = torch.device(config.device)
+    device = choose(config.device)
     model = TemporalFusionTransformer(sp.model_config).to(device)
     if init is not None:
         model.load_state_dict(init.model.state_dict())
@@ -179,7 +180,9 @@ def _epoch(model, opt, sp: Split, config: TrainConfig, rng, device, epoch: int, 
     for _ in bar:
         pick = sp.train_idx[rng.integers(0, len(sp.train_idx), config.batch_size)]
         inputs, y = _batch(sp.series, sp.y_all, pick, sp.spec, sp.scaler)
-        loss, parts = tft_loss(model(inputs.to(device)), y.to(device), sp.model_config)
+        with autocast(device):
+            out = model(inputs.to(device))
+        loss, parts = tft_loss(out.float(), y.to(device), sp.model_config)  # the loss in full precision
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
@@ -206,7 +209,9 @@ def _validate(model, batches, config, device) -> dict[str, float]:
     model.eval()
     totals, n = {}, 0
     for inputs, y in batches:
-        loss, parts = tft_loss(model(inputs.to(device)), y.to(device), config)
+        with autocast(device):
+            out = model(inputs.to(device))
+        loss, parts = tft_loss(out.float(), y.to(device), config)
         for k, v in {"total": loss.item(), **parts}.items():
             totals[k] = totals.get(k, 0.0) + v * len(y)
         n += len(y)

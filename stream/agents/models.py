@@ -1,7 +1,8 @@
 """model.commands -> retraining jobs -> model.events.
 
 A command is recorded (model_jobs, command_audit) and acknowledged at once; the jobs
-run one at a time on the worker that consumed them, each in a process of its own
+run one at a time on the worker that consumed them, high priority first and otherwise in
+the order they came (inference.jobs), each in a process of its own
 (`tft-forecast retrain`), so that training never holds the event loop: forecasts keep
 flowing. The job's JSON lines become model.events and the job's row. A command
 delivered again finds its job recorded and is not run twice. The queue of waiting jobs
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from inference.jobs import JobQueue
 from persistence.repositories.command_audit import CommandAuditRepository
 from persistence.repositories.model_jobs import ModelJobsRepository
 from schemas import ModelEvent, RetrainCommand, SchemaError, decode, encode
@@ -26,7 +28,7 @@ from stream.lifecycle import resources
 from stream.topics import MODEL_COMMANDS, model_commands, model_events
 
 log = logging.getLogger(__name__)
-_jobs: asyncio.Queue[tuple[RetrainCommand, str]] = asyncio.Queue()  # what waits: the record is in PostgreSQL
+_jobs: JobQueue[tuple[RetrainCommand, str]] = JobQueue()  # what waits: the record is in PostgreSQL
 
 
 async def publish(job_id: str, kind: str, message: str, progress: float = 0.0, version: str | None = None,
@@ -67,7 +69,7 @@ async def take_commands(stream):
             msg = event.message
             job_id = command.job_id or f"{msg.topic}:{msg.partition}:{msg.offset}"
             if await accept(command, job_id):
-                await _jobs.put((command, job_id))
+                _jobs.put((command, job_id), command.priority)
 
 
 @app.task

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from tft.config import TFTConfig
@@ -72,3 +73,20 @@ def test_pinball_is_zero_only_for_a_perfect_forecast():
     levels = torch.tensor([0.1, 0.5, 0.9])
     assert pinball(torch.full((1, 1, 3), 0.5), y, levels) == 0
     assert pinball(torch.tensor([[[0.0, 0.5, 1.0]]]), y, levels) > 0
+
+
+def test_the_device_is_chosen_once_and_cuda_is_refused_where_there_is_none():
+    from tft.device import choose
+    assert choose("cpu").type == "cpu"
+    assert choose("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="no CUDA device"):
+            choose("cuda")
+
+
+def test_outputs_come_back_in_full_precision_from_any_autocast():
+    out = TemporalFusionTransformer(CFG).eval()(inputs())
+    half = type(out)(**{k: v.to(torch.bfloat16) for k, v in vars(out).items()})
+    full = half.float()
+    assert all(v.dtype == torch.float32 for v in vars(full).values())
+    assert torch.allclose(full.quantiles, out.quantiles, rtol=1e-2, atol=1e-2)
