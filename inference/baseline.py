@@ -15,6 +15,7 @@ class RandomWalkForecaster:
     version = "baseline-rw-1"
     horizons = HORIZONS
     quantiles = QUANTILES
+    input_names = ()  # it attends to nothing
 
     def __init__(self, vol_window: int = 63):
         self.vol_window = vol_window

@@ -3,7 +3,7 @@
 Every model reports the same few quantiles; other levels (the confidence intervals a
 request asks for) are read off them by tft.quantiles.quantile_at.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.stats import norm
@@ -20,6 +20,9 @@ class Distribution:
     point: np.ndarray  # (H,) point forecast of the log return
     volatility: np.ndarray  # (H,) standard deviation of the log return
     prob_up: np.ndarray  # (H,) P(log return > 0)
+    # From the same forward pass, for models that attend (the TFT); None otherwise.
+    temporal: np.ndarray | None = field(default=None, compare=False)  # (H, E) attention over the encoder days
+    selection: np.ndarray | None = field(default=None, compare=False)  # (V,) variable-selection weights
 
     def __post_init__(self):
         assert self.quantiles.shape == (len(self.horizons), len(QUANTILES))
@@ -31,14 +34,13 @@ class Distribution:
 
     def select(self, horizons: list[int]) -> "Distribution":
         idx = [self.horizons.index(h) for h in horizons]
-        return Distribution(tuple(horizons), self.quantiles[idx], self.point[idx],
-                            self.volatility[idx], self.prob_up[idx])
+        return Distribution(tuple(horizons), self.quantiles[idx], self.point[idx], self.volatility[idx],
+                            self.prob_up[idx], None if self.temporal is None else self.temporal[idx], self.selection)
 
     def widened(self, scale: float) -> "Distribution":
         """The same centre with quantiles spread `scale` times further from the median."""
         mid = self.quantiles[:, [QUANTILES.index(0.5)]]
-        return Distribution(self.horizons, mid + (self.quantiles - mid) * scale, self.point,
-                            self.volatility * scale, self.prob_up)
+        return replace(self, quantiles=mid + (self.quantiles - mid) * scale, volatility=self.volatility * scale)
 
 
 def gaussian(horizons: tuple[int, ...], mu: np.ndarray, sigma: np.ndarray) -> Distribution:

@@ -23,6 +23,7 @@ class Forecaster(Protocol):
     min_history: int  # bars a window needs before the model can score it
     horizons: tuple[int, ...]  # of each Distribution it returns
     quantiles: tuple[float, ...]
+    input_names: tuple[str, ...]  # of Distribution.selection; empty for a model without attention
 
     def predict(self, items: list[Item]) -> list[Distribution]:
         """One distribution per item, in order; called once per micro-batch."""
@@ -49,7 +50,9 @@ class TFTForecaster:
 
     def __init__(self, path: Path, device: str = "cpu"):
         from tft.artifact import load  # torch loads only when a TFT serves
+        from tft.interpret import INPUT_NAMES
         self.path = path
+        self.input_names = INPUT_NAMES
         self.artifact = load(path, device)
         self.version = self.artifact.version
         self.min_history = self.artifact.spec.min_history
@@ -71,8 +74,8 @@ class TFTForecaster:
         inputs, scales = make_inputs(series, idx, self.artifact.spec, self.artifact.scaler)
         fc = predict(self.artifact.model, inputs, scales, self.artifact.calibration)
         horizons = self.artifact.spec.horizons
-        return [Distribution(horizons, fc.quantiles[i].astype(np.float64), fc.point[i].astype(np.float64),
-                             fc.vol[i].astype(np.float64), fc.prob_up[i].astype(np.float64))
+        return [Distribution(horizons, *(a[i].astype(np.float64) for a in (
+                    fc.quantiles, fc.point, fc.vol, fc.prob_up, fc.attention, fc.selection)))
                 for i in range(len(items))]
 
 

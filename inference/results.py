@@ -6,12 +6,13 @@ import numpy as np
 from inference.distribution import Distribution
 from inference.greeks import at_the_money
 from inference.risk import RiskAssessment
-from schemas import QUANTILE_KEYS, ErrorInfo, ForecastRequest, ForecastResult, HorizonForecast, RegimeInfo
+from schemas import QUANTILE_KEYS, AttentionWeights, ErrorInfo, ForecastRequest, ForecastResult, HorizonForecast, RegimeInfo
 
 
 def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_close: float,
               model_version: str, dist: Distribution, risk: RiskAssessment | None,
-              regime: RegimeInfo | None, latency_ms: float, rate: float = 0.0) -> ForecastResult:
+              regime: RegimeInfo | None, latency_ms: float, rate: float = 0.0,
+              attention: AttentionWeights | None = None) -> ForecastResult:
     """`rate`, the risk-free rate per year, prices the options of include_options_greeks."""
     dist = dist.select(request.forecast_horizons)
     levels = sorted(request.confidence_intervals)
@@ -33,7 +34,7 @@ def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_cl
         ))
     return ForecastResult(
         request_id=request_id, symbol=request.symbol, as_of=as_of, model_version=model_version,
-        status="ok", forecasts=forecasts, regime=regime, latency_ms=latency_ms,
+        status="ok", forecasts=forecasts, regime=regime, latency_ms=latency_ms, attention_weights=attention,
         risk=None if risk is None else {"vol_ratio": risk.vol_ratio, "interval_scale": risk.scale,
                                         "var_95": risk.var_95},
     )

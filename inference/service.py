@@ -30,7 +30,7 @@ from inference.models import Forecaster
 from inference.results import error_result, ok_result
 from inference.risk import RiskAssessment, assess
 from regime.hmm import VOL_WINDOW, RegimeModel
-from schemas import ForecastRequest, ForecastResult, RegimeInfo, RiskEvent
+from schemas import AttentionWeights, ForecastRequest, ForecastResult, RegimeInfo, RiskEvent
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class ForecastService:
     def shape(self, request: ForecastRequest, request_id: str, base: Base, latency_ms: float) -> Outcome:
         """One request's answer from its symbol's base."""
         options = (tuple(request.forecast_horizons), tuple(request.confidence_intervals),
-                   request.risk_adjustment, request.include_options_greeks)
+                   request.risk_adjustment, request.include_options_greeks, request.include_attention)
         template = base.shaped.get(options)
         if template is None:
             template = base.shaped[options] = self._shape(request, base)
@@ -206,7 +206,10 @@ class ForecastService:
             dist = dist.widened(risk.scale)
         result = ok_result(request=request, request_id=request_id, model_version=self.model_version,
                            as_of=base.as_of, last_close=base.last_close, dist=dist, risk=risk,
-                           regime=base.regime, rate=base.rate, latency_ms=latency_ms)
+                           regime=base.regime, rate=base.rate, latency_ms=latency_ms,
+                           attention=attention_weights(dist.select(request.forecast_horizons), base.window,
+                                                       self.forecaster.input_names)
+                           if request.include_attention else None)
         events = ()
         if risk is not None and risk.alert:
             events = (RiskEvent(
@@ -238,14 +241,27 @@ class ForecastService:
         return self.shape(request, request_id, base, elapsed())
 
 
+_ARRAYS = ("quantiles", "point", "volatility", "prob_up", "temporal", "selection")
+
+
+def attention_weights(dist: Distribution, window: BarWindow, names: tuple[str, ...]) -> AttentionWeights | None:
+    """The attention and selection weights of the pass that made `dist`, by encoder day and
+    by input; None for a model that has none."""
+    if dist.temporal is None or dist.selection is None:
+        return None
+    days = [str(d) for d in window.dates[-dist.temporal.shape[1]:]]
+    return AttentionWeights(
+        temporal_attention={str(h): dict(zip(days, map(float, row))) for h, row in zip(dist.horizons, dist.temporal)},
+        feature_attention=dict(zip(names, map(float, dist.selection))))
+
+
 def distribution_to_bytes(d: Distribution) -> bytes:
-    return orjson.dumps({"horizons": d.horizons, "quantiles": d.quantiles, "point": d.point,
-                         "volatility": d.volatility, "prob_up": d.prob_up},
+    return orjson.dumps({"horizons": d.horizons, **{k: getattr(d, k) for k in _ARRAYS}},
                         option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def distribution_from_bytes(raw: bytes) -> Distribution:
     """Exact: orjson writes the shortest repr that reads back as the same float64."""
     d = orjson.loads(raw)
-    return Distribution(tuple(d["horizons"]), np.asarray(d["quantiles"], dtype=np.float64),
-                        *(np.asarray(d[k], dtype=np.float64) for k in ("point", "volatility", "prob_up")))
+    return Distribution(tuple(d["horizons"]), *(None if d.get(k) is None else np.asarray(d[k], dtype=np.float64)
+                                                for k in _ARRAYS))

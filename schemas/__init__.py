@@ -10,6 +10,7 @@ from schemas.events import (
     QUANTILE_KEYS,
     QUANTILES,
     SCHEMA_VERSION,
+    AttentionWeights,
     Bar,
     BatchRequest,
     BatchResult,
@@ -29,7 +30,7 @@ from schemas.events import (
 )
 
 __all__ = [
-    "HORIZONS", "QUANTILE_KEYS", "QUANTILES", "SCHEMA_VERSION", "Bar", "BatchRequest", "BatchResult", "DeadLetter", "ErrorInfo", "ForecastRequest",
+    "HORIZONS", "QUANTILE_KEYS", "QUANTILES", "SCHEMA_VERSION", "AttentionWeights", "Bar", "BatchRequest", "BatchResult", "DeadLetter", "ErrorInfo", "ForecastRequest",
     "ForecastResult", "HorizonForecast", "ModelEvent", "OptionGreeks", "OptionQuote", "RegimeEvent", "RegimeInfo", "RetrainCommand",
     "RiskEvent", "SchemaError", "ServedForecast", "decode", "encode",
 ]

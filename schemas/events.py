@@ -80,6 +80,7 @@ class ForecastOptions(Event):
     forecast_horizons: Annotated[list[int], Field(min_length=1, max_length=len(HORIZONS), json_schema_extra={
         "items": {"type": "integer", "enum": list(HORIZONS)}, "uniqueItems": True})] = list(HORIZONS)
     include_options_greeks: bool = False
+    include_attention: bool = False  # the forward pass's attention and selection weights in the result
     risk_adjustment: bool = True
     confidence_intervals: Annotated[list[float], Field(min_length=1, max_length=5, json_schema_extra={
         "items": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}})] = [0.68, 0.95]
@@ -196,6 +197,15 @@ class ErrorInfo(BaseModel):
     retry_after_s: float | None = None  # rate_limited: when one more request will be admitted
 
 
+class AttentionWeights(BaseModel):
+    """What the forecast's own forward pass looked at (`include_attention`)."""
+
+    # horizon -> encoder day (ISO date) -> weight: where each horizon's forecast attended; sums to 1
+    temporal_attention: dict[str, dict[str, float]]
+    # input -> its variable-selection weight, mean over the encoder days; sums to 1
+    feature_attention: dict[str, float]
+
+
 class ForecastResult(BaseModel):
     schema_version: int = SCHEMA_VERSION
     request_id: str
@@ -207,6 +217,8 @@ class ForecastResult(BaseModel):
     forecasts: list[HorizonForecast] = []
     regime: RegimeInfo | None = None
     risk: dict[str, float] | None = None
+    # with include_attention, from a model that attends (null from the random walk)
+    attention_weights: AttentionWeights | None = None
     latency_ms: float = 0.0
     disclaimer: str = DISCLAIMER
     error: ErrorInfo | None = None

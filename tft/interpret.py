@@ -16,7 +16,7 @@ from tqdm import tqdm
 from features.catalog import GROUPS, KNOWN, OBSERVED
 from tft.artifact import Artifact
 from tft.data import SymbolSeries, make_inputs
-from tft.predict import forward
+from tft.predict import encoder_attention, forward
 
 INPUT_NAMES = (*OBSERVED, *KNOWN)  # the encoder's variables, in the model's order
 
@@ -30,14 +30,13 @@ class Interpretation:
 def interpret(art: Artifact, series: list[SymbolSeries], idx: np.ndarray, batch_size: int = 256,
               progress: bool = True) -> Interpretation:
     E = art.spec.encoder_length
-    horizon_steps = np.asarray(art.spec.horizons) - 1
     per_sample, symbols, attn_sum = [], [], 0.0
     for i in tqdm(range(0, len(idx), batch_size), desc="interpret", disable=not progress):
         chunk = idx[i:i + batch_size]
         inputs, _ = make_inputs(series, chunk, art.spec, art.scaler)
         out = forward(art.model, inputs)
-        attn = out.attention.float()[:, horizon_steps]  # (B, Z, E + H)
-        enc = attn[..., :E] / attn[..., :E].sum(-1, keepdim=True)  # (B, Z, E)
+        attn = out.attention.float()[:, art.model.horizon_index]  # (B, Z, E + H)
+        enc = encoder_attention(out, art.model.horizon_index)  # (B, Z, E)
         sel = out.encoder_weights.float()  # (B, E, V)
         per_sample.append(torch.einsum("bze,bev->bzv", enc, sel).cpu().numpy())  # (B, Z, V)
         attn_sum = attn_sum + attn.sum(0).cpu().numpy()

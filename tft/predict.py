@@ -15,6 +15,8 @@ class Forecasts:
     point: np.ndarray  # (N, Z) expected log return
     vol: np.ndarray  # (N, Z) standard deviation of the log return
     prob_up: np.ndarray  # (N, Z)
+    attention: np.ndarray  # (N, Z, E) each horizon's attention over the encoder days, summing to 1
+    selection: np.ndarray  # (N, V) encoder variable-selection weights, mean over the encoder days
 
 
 @torch.no_grad()
@@ -24,14 +26,25 @@ def forward(model: TemporalFusionTransformer, inputs: TFTInputs) -> TFTOutput:
         return model(inputs.to(device))
 
 
-def to_forecasts(out: TFTOutput, scales: np.ndarray) -> Forecasts:
-    """Normalised outputs (B, Z, ...) times scales (B, Z) -> log-return units."""
+def encoder_attention(out: TFTOutput, horizon_index: torch.Tensor) -> torch.Tensor:
+    """(B, Z, E): the attention of each forecast horizon's decoder step over the encoder's
+    days, renormalised to the encoder's share (the rest falls on earlier decoder days)."""
+    E = out.encoder_weights.shape[1]
+    attn = out.attention.float()[:, horizon_index, :E]  # (B, Z, E)
+    return attn / attn.sum(-1, keepdim=True)
+
+
+def to_forecasts(out: TFTOutput, scales: np.ndarray, horizon_index: torch.Tensor) -> Forecasts:
+    """Normalised outputs (B, Z, ...) times scales (B, Z) -> log-return units, and the
+    attention and selection weights of the same pass."""
     s = torch.as_tensor(scales, device=out.point.device, dtype=torch.float32)
     return Forecasts(
         quantiles=(out.quantiles.float() * s.unsqueeze(-1)).cpu().numpy(),
         point=(out.point.float() * s).cpu().numpy(),
         vol=(torch.exp(out.log_vol.float()) * s).cpu().numpy(),
         prob_up=torch.sigmoid(out.direction_logit.float()).cpu().numpy(),
+        attention=encoder_attention(out, horizon_index).cpu().numpy(),
+        selection=out.encoder_weights.float().mean(1).cpu().numpy(),
     )
 
 
@@ -39,5 +52,5 @@ def predict(model: TemporalFusionTransformer, inputs: TFTInputs, scales: np.ndar
             calibration: np.ndarray | None = None) -> Forecasts:
     """Forecasts with the intervals widened by the artifact's calibration factors (Z, Q)."""
     model.eval()
-    fc = to_forecasts(forward(model, inputs), scales)
+    fc = to_forecasts(forward(model, inputs), scales, model.horizon_index)
     return replace(fc, quantiles=calib.apply(fc.quantiles, calibration, model.config.quantiles))
