@@ -12,6 +12,9 @@ class InferenceConfig:
     risk_long_window: int = 252
     risk_vol_ratio_alert: float = 1.5  # short/long realized vol above this emits a risk event
     device: str = "cpu"
+    # What TFT_MODEL=default serves: the committed artifact of a checkout, or wherever an
+    # install put it (TFT_DEFAULT_ARTIFACT; the image's is /app/artifacts/default.pt).
+    default_artifact: Path = Path(__file__).resolve().parents[1] / "artifacts" / "default.pt"
     # Where registered artifacts are kept (a volume or bucket mount every worker reads),
     # and how often a worker looks for a newly active version.
     model_store: Path = Path(".run/models")

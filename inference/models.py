@@ -1,4 +1,5 @@
 """Which forecaster serves: every model answers the same `predict` on windows of bars."""
+import logging
 from pathlib import Path
 from typing import Protocol
 
@@ -10,10 +11,11 @@ from features.window import BarWindow
 from inference.baseline import RandomWalkForecaster
 from inference.config import InferenceConfig
 from inference.distribution import Distribution
-from regime.hmm import RegimeModel
+from regime.book import RegimeBook
 from schemas import HORIZONS, QUANTILES
 
-DEFAULT_ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "default.pt"
+log = logging.getLogger(__name__)
+DEFAULT_ARTIFACT = InferenceConfig.default_artifact  # the checkout's
 
 Item = tuple[BarWindow, Context]  # a symbol's window and the cross-asset context beside it
 
@@ -36,9 +38,9 @@ class ModelNotFound(LookupError):
     pass
 
 
-def resolve_artifact(model: str) -> Path:
-    """'default' is the artifact `make run` serves; anything else is a path."""
-    path = DEFAULT_ARTIFACT if model == "default" else Path(model)
+def resolve_artifact(model: str, default: Path = DEFAULT_ARTIFACT) -> Path:
+    """'default' is the artifact `make run` serves (`default`); anything else is a path."""
+    path = default if model == "default" else Path(model)
     if not path.is_file():
         raise ModelNotFound(f"no model artifact at {path}; train one with `tft-forecast train` "
                             f"or serve TFT_MODEL=baseline")
@@ -84,12 +86,19 @@ def regime_path(model_path: Path) -> Path:
     return model_path.with_suffix(".regime.json")
 
 
-def load_regime(config: InferenceConfig) -> RegimeModel | None:
-    """The market-regime model that ships with the served TFT, if there is one."""
+def load_regime(config: InferenceConfig) -> RegimeBook | None:
+    """The regime book fitted with the served TFT, if there is one it can read: without
+    one, results carry no regimes (and the log says why)."""
     if config.model == "baseline":
         return None
-    path = regime_path(resolve_artifact(config.model))
-    return RegimeModel.from_dict(orjson.loads(path.read_bytes())) if path.is_file() else None
+    path = regime_path(resolve_artifact(config.model, config.default_artifact))
+    if not path.is_file():
+        return None
+    try:
+        return RegimeBook.from_dict(orjson.loads(path.read_bytes()))
+    except ValueError as e:
+        log.warning("%s: %s; forecasts go without regimes", path, e)
+        return None
 
 
 class ContractError(RuntimeError):
@@ -113,4 +122,4 @@ def check_contract(forecaster: Forecaster, window_bars: int) -> None:
 def load_forecaster(config: InferenceConfig) -> Forecaster:
     if config.model == "baseline":
         return RandomWalkForecaster(config.baseline_vol_window)
-    return TFTForecaster(resolve_artifact(config.model), config.device)
+    return TFTForecaster(resolve_artifact(config.model, config.default_artifact), config.device)

@@ -12,6 +12,7 @@ from schemas import QUANTILE_KEYS, AttentionWeights, ErrorInfo, ForecastRequest,
 def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_close: float,
               model_version: str, dist: Distribution, risk: RiskAssessment | None,
               regime: RegimeInfo | None, latency_ms: float, rate: float = 0.0,
+              symbol_regime: RegimeInfo | None = None,
               attention: AttentionWeights | None = None) -> ForecastResult:
     """`rate`, the risk-free rate per year, prices the options of include_options_greeks."""
     dist = dist.select(request.forecast_horizons)
@@ -34,7 +35,7 @@ def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_cl
         ))
     return ForecastResult(
         request_id=request_id, symbol=request.symbol, as_of=as_of, model_version=model_version,
-        status="ok", forecasts=forecasts, regime=regime, latency_ms=latency_ms, attention_weights=attention,
+        status="ok", forecasts=forecasts, regime=regime, symbol_regime=symbol_regime, latency_ms=latency_ms, attention_weights=attention,
         risk=None if risk is None else {"vol_ratio": risk.vol_ratio, "interval_scale": risk.scale,
                                         "var_95": risk.var_95},
     )

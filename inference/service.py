@@ -29,7 +29,7 @@ from inference.greeks import risk_free_rate
 from inference.models import Forecaster
 from inference.results import error_result, ok_result
 from inference.risk import RiskAssessment, assess
-from regime.hmm import VOL_WINDOW, RegimeModel
+from regime.book import RegimeBook
 from schemas import AttentionWeights, ForecastRequest, ForecastResult, RegimeInfo, RiskEvent
 
 
@@ -48,7 +48,8 @@ class Base:
     context: Context
     dist: Distribution
     risk: RiskAssessment
-    regime: RegimeInfo | None
+    regime: RegimeInfo | None  # the market's
+    symbol_regime: RegimeInfo | None
     rate: float
     shaped: dict = field(default_factory=dict, compare=False)
 
@@ -77,7 +78,7 @@ def inputs_key(model_version: str, window: BarWindow, context: Context) -> str:
 class ForecastService:
     def __init__(self, forecaster: Forecaster, config: InferenceConfig,
                  on_batch: Callable[[int, float], None] | None = None,
-                 regime: RegimeModel | None = None, shared: SharedForecasts | None = None):
+                 regime: RegimeBook | None = None, shared: SharedForecasts | None = None):
         self.forecaster = forecaster
         self.config = config
         self.regime = regime
@@ -91,21 +92,26 @@ class ForecastService:
         self.batcher: MicroBatcher[tuple[BarWindow, Context], Distribution] = MicroBatcher(
             forecaster.predict, config.max_batch, config.max_wait_ms / 1000, on_batch)
         self.computed = 0  # distributions computed by the model, not found: for tests and metrics
+        self._market: tuple[np.ndarray, RegimeInfo | None] | None = None  # (SPY closes read, their regime)
 
     @property
     def model_version(self) -> str:
         return self.forecaster.version
 
     def market_regime(self, context: Context) -> RegimeInfo | None:
-        """The market's regime from the SPY series of the context, when both are there."""
+        """The market's regime: SPY's, from the SPY series of the context; read once per
+        series object (a new SPY bar is a new one)."""
         if self.regime is None or MARKET not in context.series:
             return None
-        _, close = context.series[MARKET]
-        if len(close) <= VOL_WINDOW + 1:
+        days, close = context.series[MARKET]
+        if self._market is None or self._market[0] is not close:
+            self._market = (close, self.regime.current(MARKET, days, close, context))
+        return self._market[1]
+
+    def symbol_regime(self, window: BarWindow, context: Context) -> RegimeInfo | None:
+        if self.regime is None:
             return None
-        probs = self.regime.probabilities(close)
-        name = max(probs, key=probs.get)
-        return RegimeInfo(name=name, confidence=probs[name], probabilities=probs)
+        return self.regime.current(window.symbol, window.dates, window.close, context)
 
     def _held(self, window: BarWindow, context: Context) -> Base | None:
         base = self._bases.get(window.symbol)
@@ -163,8 +169,8 @@ class ForecastService:
                     made[key] = dist
                     continue
                 made[key] = self._bases[window.symbol] = Base(
-                    window, context, dist, assess(window, dist, self.config),
-                    self.market_regime(context), risk_free_rate(context))
+                    window, context, dist, assess(window, dist, self.config), self.market_regime(context),
+                    self.symbol_regime(window, context), risk_free_rate(context))
             out = [b or made[(w.symbol, id(w), id(c))] for b, (w, c) in zip(out, pairs)]
         if self._unshared and self.shared:
             items = list(self._unshared.items())
@@ -206,7 +212,8 @@ class ForecastService:
             dist = dist.widened(risk.scale)
         result = ok_result(request=request, request_id=request_id, model_version=self.model_version,
                            as_of=base.as_of, last_close=base.last_close, dist=dist, risk=risk,
-                           regime=base.regime, rate=base.rate, latency_ms=latency_ms,
+                           regime=base.regime, symbol_regime=base.symbol_regime, rate=base.rate,
+                           latency_ms=latency_ms,
                            attention=attention_weights(dist.select(request.forecast_horizons), base.window,
                                                        self.forecaster.input_names)
                            if request.include_attention else None)

@@ -16,7 +16,6 @@ import logging
 import time
 from collections import deque
 
-import orjson
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 

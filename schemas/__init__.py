@@ -24,6 +24,7 @@ from schemas.events import (
     OptionQuote,
     RegimeEvent,
     RegimeInfo,
+    RegimeState,
     RetrainCommand,
     RiskEvent,
     ServedForecast,
@@ -31,6 +32,6 @@ from schemas.events import (
 
 __all__ = [
     "HORIZONS", "QUANTILE_KEYS", "QUANTILES", "SCHEMA_VERSION", "AttentionWeights", "Bar", "BatchRequest", "BatchResult", "DeadLetter", "ErrorInfo", "ForecastRequest",
-    "ForecastResult", "HorizonForecast", "ModelEvent", "OptionGreeks", "OptionQuote", "RegimeEvent", "RegimeInfo", "RetrainCommand",
+    "ForecastResult", "HorizonForecast", "ModelEvent", "OptionGreeks", "OptionQuote", "RegimeEvent", "RegimeInfo", "RegimeState", "RetrainCommand",
     "RiskEvent", "SchemaError", "ServedForecast", "decode", "encode",
 ]

@@ -215,7 +215,8 @@ class ForecastResult(BaseModel):
     model_version: str
     status: Literal["ok", "error"]
     forecasts: list[HorizonForecast] = []
-    regime: RegimeInfo | None = None
+    regime: RegimeInfo | None = None  # the market's: SPY's
+    symbol_regime: RegimeInfo | None = None  # the symbol's own
     risk: dict[str, float] | None = None
     # with include_attention, from a model that attends (null from the random walk)
     attention_weights: AttentionWeights | None = None
@@ -242,12 +243,24 @@ class DeadLetter(BaseModel):
     failed_at: datetime
 
 
-class RegimeEvent(BaseModel):
+class RegimeState(BaseModel):
+    """A symbol's regime as of its last bar (GET /market/regime/{symbol})."""
+
     schema_version: int = SCHEMA_VERSION
     symbol: str
-    as_of: date
+    as_of: date  # the bar it was read from
     regime: RegimeInfo
-    previous: str | None = None
+    since: date  # the first bar of this regime
+    sessions: int  # bars in it so far, the first and this one included
+    previous: str | None = None  # the regime before it; None when it is the first seen
+    model_version: str  # the served model, whose regime book read it
+
+
+class RegimeEvent(RegimeState):
+    """`regime.events`: one per bar of every traded symbol, `change` when its most likely
+    regime is not the one before (or is the first), else `heartbeat`."""
+
+    kind: Literal["change", "heartbeat"]
 
 
 class RiskEvent(BaseModel):

@@ -6,14 +6,15 @@ schemas go in as they are; only the operations are written here.
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from schemas.events import HORIZONS, BatchRequest, BatchResult, ForecastRequest, ForecastResult, RetrainCommand
+from schemas.events import (HORIZONS, BatchRequest, BatchResult, ForecastRequest, ForecastResult, RegimeState,
+                            RetrainCommand)
 from schemas.http import (API_KEY_HEADER, BATCH_EXAMPLE, REQUEST_EXAMPLE, RESULT_EXAMPLE, ErrorBody, FeatureImportance, Health,
                           Job, JobAccepted, Liveness, ModelStatus, Promotion, PromoteCommand, Readiness, Rollback,
                           RollbackCommand, TierChange, TierSet, USER_ID)
 
 _MODELS = (ForecastRequest, ForecastResult, BatchRequest, BatchResult, ErrorBody, Liveness, Readiness, Health, FeatureImportance,
            ModelStatus, TierChange, TierSet, PromoteCommand, Promotion, RollbackCommand, Rollback,
-           RetrainCommand, JobAccepted, Job)
+           RetrainCommand, JobAccepted, Job, RegimeState)
 _INPUTS = (ForecastRequest, BatchRequest, TierChange, PromoteCommand, RollbackCommand, RetrainCommand)
 _RETRY_AFTER = {"Retry-After": {"description": "seconds until a request would be admitted",
                                 "schema": {"type": "string"}}}
@@ -78,6 +79,17 @@ def document(version: str) -> dict:
                 "responses": {
                     "200": _json("one result per symbol, in order, each with the batch id", BatchResult),
                     "503": _json("the worker is starting", ErrorBody, headers=_RETRY_AFTER),
+                    **_refusals(keyed=True),
+                },
+            }},
+            "/market/regime/{symbol}": {"get": {
+                "operationId": "marketRegime",
+                "summary": "A symbol's regime as of its last bar, since when, and the one before",
+                "security": keyed,
+                "parameters": [{"name": "symbol", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": _json("the regime state", RegimeState),
+                    "404": _json("no regime for the symbol (yet)", ErrorBody),
                     **_refusals(keyed=True),
                 },
             }},

@@ -23,8 +23,8 @@ def _ensure_topics() -> None:
     from stream.admin import ensure_topics
     settings = load_settings()
     s = settings.stream
-    from stream.tables import context_to_bars, symbol_to_bars
-    changelogs = [t.changelog_topic.get_topic_name() for t in (symbol_to_bars, context_to_bars)]
+    from stream.tables import context_to_bars, symbol_regimes, symbol_to_bars
+    changelogs = [t.changelog_topic.get_topic_name() for t in (symbol_to_bars, context_to_bars, symbol_regimes)]
     asyncio.run(ensure_topics(settings.kafka_client(), _topics().all_names(), s.partitions,
                               s.replication_factor, changelogs))
 
@@ -135,14 +135,52 @@ def train(data_dir: Path = typer.Option(..., help="market data folder"),
 
 
 def fit_regime(data, end: str, out: Path) -> None:
-    """The market-regime HMM on SPY up to `end`, saved beside the model it serves with."""
-    import orjson
+    """The regime book (a model per asset class, every symbol's scale) on the data up to
+    `end`, saved beside the model it serves with."""
+    from features.cross_asset import Context
+    from regime.book import fit_book
+    book = fit_book(data.panel, Context.from_bars(data.context), end, load_settings().regime)
+    out.write_bytes(orjson.dumps(book.to_dict(), option=orjson.OPT_INDENT_2))
+    typer.echo(f"wrote {out}: " + ", ".join(f"{cls} {len(m.labels)} states {m.labels}"
+                                            for cls, m in book.models.items()))
 
-    from regime.hmm import fit
-    spy = data.panel[(data.panel["symbol"] == "SPY") & (data.panel["date"] <= end)]
-    model = fit(spy["close"].values)
-    out.write_bytes(orjson.dumps({**model.to_dict(), "fitted_to": end}, option=orjson.OPT_INDENT_2))
-    typer.echo(f"wrote {out}: states {model.labels}")
+
+@cli.command("fit-regimes")
+def fit_regimes(data_dir: Path = typer.Option(..., help="market data folder"),
+                end: str = typer.Option(..., help="last day the regime models may see, YYYY-MM-DD"),
+                model: str = typer.Option("default", help="the model artifact whose regime book to write")) -> None:
+    """Fit the regime book of a model artifact again (states chosen by BIC per asset class)."""
+    from features.data import load
+    from inference.models import regime_path
+    fit_regime(load(data_dir), end, regime_path(_artifact_path(model)))
+
+
+@cli.command()
+def regimes(data_dir: Path = typer.Option(..., help="market data folder"),
+            symbol: str = typer.Option("SPY"),
+            model: str = typer.Option("default", help="whose regime book"),
+            start: str = typer.Option("1993-01-01"), end: str = typer.Option(None),
+            out: Path = typer.Option(..., help="folder for <symbol>_regimes.csv and .png")) -> None:
+    """A symbol's filtered regime on every day of the data, as a table and a plot."""
+    from features.cross_asset import Context
+    from features.data import load
+    from inference.models import regime_path
+    import pandas as pd
+
+    from regime.book import RegimeBook
+    from regime.plot import plot_path
+    data = load(data_dir)
+    book = RegimeBook.from_dict(orjson.loads(regime_path(_artifact_path(model)).read_bytes()))
+    bars = data.panel[data.panel["symbol"] == symbol].sort_values("date")
+    path = book.path(symbol, bars["date"].values.astype("datetime64[D]"), bars["close"].values.astype(float),
+                     Context.from_bars(data.context))
+    path = path[(path["date"] >= pd.Timestamp(start)) & (path["date"] <= pd.Timestamp(end or path["date"].max()))]
+    out.mkdir(parents=True, exist_ok=True)
+    path.to_csv(out / f"{symbol}_regimes.csv", index=False, float_format="%.4f")
+    png = plot_path(bars, path, symbol, out / f"{symbol}_regimes.png")
+    shares = path["regime"].value_counts(normalize=True)
+    typer.echo(f"wrote {out / f'{symbol}_regimes.csv'} and {png}: " +
+               ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))
 
 
 @cli.command()
@@ -166,17 +204,28 @@ def backtest(data_dir: Path = typer.Option(..., help="market data folder"),
 def evaluate(backtest_csv: Path = typer.Argument(..., help="a file written by `backtest`"),
              data_dir: Path = typer.Option(..., help="market data folder, for outcomes and baselines"),
              out: Path = typer.Option(Path("reports/evaluation"), help="folder for report.md and plots"),
+             model: str = typer.Option("default", help="whose regime book splits the rows by regime"),
              fan_symbol: str = "SPY") -> None:
-    """Score a backtest beside the naive baselines; writes a markdown report with plots."""
+    """Score a backtest beside the naive baselines, by horizon, symbol and regime (VIX band,
+    the symbol's HMM regime, the market's); writes a markdown report with plots."""
     import pandas as pd
 
+    from features.cross_asset import MARKET, Context
     from features.data import load
+    from inference.models import regime_path
+    from regime.book import RegimeBook, panel_paths
     from tft.evaluate import attach_outcomes
     from tft.evaluate import evaluate as by
     from tft.report import HEADLINE, write_report
     data = load(data_dir)
     df = attach_outcomes(pd.read_csv(backtest_csv, parse_dates=["date"]), data.panel,
                          data.context[data.context["symbol"] == "VIX"])
+    if (book_file := regime_path(_artifact_path(model))).is_file():
+        paths = panel_paths(RegimeBook.from_dict(orjson.loads(book_file.read_bytes())), data.panel,
+                            Context.from_bars(data.context)).assign(date=lambda p: pd.to_datetime(p["date"]))
+        market = paths[paths["symbol"] == MARKET][["date", "regime"]].rename(columns={"regime": "market_regime"})
+        df = (df.merge(paths.rename(columns={"regime": "symbol_regime"}), on=["symbol", "date"], how="left")
+                .merge(market, on="date", how="left"))
     path = write_report(df, out, f"Evaluation of {backtest_csv.name}", fan_symbol)
     with pd.option_context("display.width", 250, "display.float_format", "{:.5g}".format):
         typer.echo(by(df, "horizon")[HEADLINE].to_string(index=False))
@@ -268,6 +317,7 @@ def retrain(job_id: str = typer.Option(...), retrain_type: str = typer.Option("i
             symbols: str = typer.Option("", help="comma-separated gate symbols; default GATE_SYMBOLS")) -> None:
     """A retraining job, as the worker runs it: train, register, gate, promote. Each step
     is a JSON line on stdout, which the worker relays to model.events."""
+    import shutil
     from dataclasses import replace
     from datetime import UTC, datetime
 
@@ -296,7 +346,8 @@ def retrain(job_id: str = typer.Option(...), retrain_type: str = typer.Option("i
     emit("started", f"{retrain_type} retrain to {end}: the data folder and {added} newer bars from market.ticks",
          0.02)
     current = asyncio.run(active(url))
-    init = _artifact(str(verified(current))) if current else _artifact("default")
+    init_path = verified(current) if current else _artifact_path("default")
+    init = _artifact(str(init_path))
     tag = job_id.replace(":", "-")[-12:]
     on = dict(device=settings.inference.device, batch_size=r.batch_size, tag=tag)
     if retrain_type == "full":
@@ -311,7 +362,10 @@ def retrain(job_id: str = typer.Option(...), retrain_type: str = typer.Option("i
               init=init if retrain_type == "incremental" else None,
               on_epoch=lambda e, val: emit("progress", f"epoch {e}/{epochs}: validation loss {val['total']:.5f}",
                                            0.05 + 0.75 * e / epochs))
-    fit_regime(data, end, regime_path(out))
+    if retrain_type == "full":
+        fit_regime(data, end, regime_path(out))
+    elif regime_path(init_path).is_file():  # an incremental retrain keeps the served regime book
+        shutil.copyfile(regime_path(init_path), regime_path(out))
     art = asyncio.run(add(url, out, store))
     out.unlink()
     regime_path(out).unlink(missing_ok=True)
@@ -335,7 +389,8 @@ def rollback(reason: str = typer.Option(..., help="why, for the registry and the
 def _artifact_path(model: str) -> Path:
     """'default', a file, or a registry version, as a file."""
     from stream.registry import artifact_path
-    return asyncio.run(artifact_path(load_settings().persistence.database_url, model))
+    settings = load_settings()
+    return asyncio.run(artifact_path(settings.persistence.database_url, model, settings.inference.default_artifact))
 
 
 def _artifact(model: str):

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from inference.config import InferenceConfig
-from inference.models import regime_path, resolve_artifact
+from inference.models import DEFAULT_ARTIFACT, regime_path, resolve_artifact
 from persistence.migrate import migrated
 from persistence.repositories.command_audit import CommandAuditRepository
 from persistence.repositories.model_registry import ModelRegistryRepository, RegisteredModel
@@ -96,10 +96,10 @@ async def rollback(database_url: str, by: str, reason: str, source: str = "cli",
     return {"retired": retired, "active": restored}
 
 
-async def artifact_path(database_url: str, model: str) -> Path:
-    """'default', a file, or else a version registered in model_registry."""
+async def artifact_path(database_url: str, model: str, default: Path = DEFAULT_ARTIFACT) -> Path:
+    """'default' (the file `default`), a file, or else a version registered in model_registry."""
     if model == "default" or Path(model).is_file():
-        return resolve_artifact(model)
+        return resolve_artifact(model, default)
     async with migrated(database_url) as conn:
         return Path((await ModelRegistryRepository(conn).get(version=model)).path)
 
@@ -112,4 +112,4 @@ async def serving(database_url: str, config: InferenceConfig) -> InferenceConfig
         return config
     if (current := await active(database_url)) is not None:
         return replace(config, model=str(verified(current)))
-    return replace(config, model=str(await artifact_path(database_url, config.model)))
+    return replace(config, model=str(await artifact_path(database_url, config.model, config.default_artifact)))

@@ -7,6 +7,7 @@ from pathlib import Path
 from features.quality import QualityConfig
 from inference.config import InferenceConfig
 from inference.triggers import TriggerConfig, parse_daily, parse_weekly
+from regime.hmm import RegimeConfig
 from pydantic import SecretStr
 from persistence.config import PersistenceConfig
 from stream.access import AccessConfig, kafka_client_auth, parse_api_keys
@@ -25,6 +26,7 @@ class Settings:
     gate: GateConfig
     retrain: RetrainConfig
     triggers: TriggerConfig
+    regime: RegimeConfig
 
     def kafka_client(self) -> dict:
         """Keyword arguments for an aiokafka client of our own: the brokers, and the
@@ -82,6 +84,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         max_batch=get("TFT_MAX_BATCH", i.max_batch, int),
         max_wait_ms=get("TFT_MAX_WAIT_MS", i.max_wait_ms, float),
         device=get("TFT_DEVICE", i.device),
+        default_artifact=get("TFT_DEFAULT_ARTIFACT", i.default_artifact, Path),
         model_store=get("TFT_MODEL_STORE", i.model_store, Path),
         model_check_s=get("TFT_MODEL_CHECK_S", i.model_check_s, float),
         model_cache_size=get("MODEL_CACHE_SIZE", i.model_cache_size, int),
@@ -146,4 +149,6 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         check_s=get("RETRAIN_TRIGGER_CHECK_S", tr.check_s, float),
         rollback_min_n=get("ROLLBACK_MIN_N", tr.rollback_min_n, int),
         rollback_margin=get("ROLLBACK_MARGIN", tr.rollback_margin, float))
-    return Settings(stream, inference, persistence, tft, quality, access, gate, retrain, triggers)
+    g = RegimeConfig()
+    regime = RegimeConfig(max_series=get("REGIME_MAX_SERIES", g.max_series, int))
+    return Settings(stream, inference, persistence, tft, quality, access, gate, retrain, triggers, regime)

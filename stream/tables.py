@@ -5,7 +5,7 @@ the partition that murmur2 of its name picks (`stream.keys.home_partition`), on 
 worker that owns that partition, whatever partition its bars and requests first
 arrived on. The cross-asset series every forecast needs (VIX, SPY, sector ETFs, rates,
 and the option-implied series of each underlying) are also kept in a global table,
-which every worker holds in full.
+which every worker holds in full, as are the symbols' regimes.
 
 Faust's RocksDB store files a write under the partition of the event being processed,
 and a batch holds events of several partitions, so writes name their event
@@ -41,6 +41,17 @@ symbol_to_bars = app.Table(
 
 context_to_bars = app.GlobalTable(
     "context_to_bars",
+    partitions=settings.stream.partitions,
+    key_type=bytes,
+    value_type=bytes,
+    options=_store_options(),
+)
+
+# Each traded symbol's regime state (a RegimeState): written by the worker that owns the
+# symbol as its bars arrive (stream/regimes.py), read by every worker, so that any of
+# them answers GET /market/regime/{symbol}.
+symbol_regimes = app.GlobalTable(
+    "symbol_regimes",
     partitions=settings.stream.partitions,
     key_type=bytes,
     value_type=bytes,

@@ -34,6 +34,7 @@ from stream import access, metrics
 from stream.app import app, settings
 from stream.lifecycle import resources
 from stream.readiness import readiness
+from stream.regimes import state_of
 from stream.registry import rollback
 from stream.routing import FORWARDED_BY, forward, owner_elsewhere, served_by
 from stream.tables import contexts, windows
@@ -171,6 +172,25 @@ class GenerateBatch(View):
             results |= {r.symbol: r for r in decode(BatchResult, answer).results}
         return self.bytes(encode(BatchResult(batch_id=batch_id, results=[results[m.symbol] for m in members])),
                           content_type=JSON, headers=served_by())
+
+
+@app.page("/market/regime/{symbol}")
+class MarketRegime(View):
+    """A symbol's regime as of its last bar: probabilities, confidence, since when, for how
+    many sessions, and the regime before it. Any worker answers: the states are global."""
+
+    async def get(self, request: Request, symbol: str) -> Response:
+        if (refused := _refused(self, request, "reader")) is not None:
+            return refused
+        try:
+            symbol = check_symbol(symbol)
+        except ValueError as e:
+            return _error(self, 422, "invalid_request", f"symbol: {e}")
+        state = state_of(symbol)
+        if state is None:
+            return _error(self, 404, "not_found", f"no regime for {symbol}: no bars of it yet, too few, "
+                                                  "or not a traded price series")
+        return _json(self, state.model_dump(mode="json"))
 
 
 @app.page("/features/{symbol}/importance")

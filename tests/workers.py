@@ -110,20 +110,32 @@ async def seed_bars(data_dir, workers: list[Worker], symbols: list[str]) -> None
     await wait_for_bars(workers, len(seed))
 
 
-async def wait_for_bars(workers: list[Worker], n: int, timeout: float = 60) -> None:
-    """Until the workers together have ingested n bars (each counts its own partitions)."""
-    deadline = time.monotonic() + timeout
+async def ingested(workers: list[Worker]) -> float:
+    """Bars the workers have ingested so far, together (each counts its own partitions)."""
+    total = 0.0
     async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            total = 0.0
-            for w in workers:
-                text = (await client.get(w.url + "/metrics")).text
-                done = [l for l in text.splitlines() if l.startswith("tft_bars_ingested_total ")]
-                total += float(done[0].split()[1]) if done else 0.0
-            if total >= n:
-                return
-            await asyncio.sleep(0.3)
+        for w in workers:
+            text = (await client.get(w.url + "/metrics")).text
+            done = [l for l in text.splitlines() if l.startswith("tft_bars_ingested_total ")]
+            total += float(done[0].split()[1]) if done else 0.0
+    return total
+
+
+async def wait_for_bars(workers: list[Worker], n: int, timeout: float = 60) -> None:
+    """Until the workers together have ingested n bars."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await ingested(workers) >= n:
+            return
+        await asyncio.sleep(0.3)
     pytest.fail(f"workers did not ingest {n} bars:\n" + "\n".join(w.log_tail() for w in workers))
+
+
+async def publish_and_wait(worker: Worker, bars) -> None:
+    """Publish real bars on market.ticks and wait until the worker has ingested them all."""
+    before = await ingested([worker])
+    await publish_bars(worker.kafka_client(), worker.topic("market.ticks"), bars_from_panel(bars), 0, progress=False)
+    await wait_for_bars([worker], before + len(bars))
 
 
 class Kafka:

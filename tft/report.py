@@ -15,6 +15,10 @@ HEADLINE = ["horizon", "n", "dir_acc", "always_up_acc", "pinball", "rw_pinball",
             "rw_mape_pct", "rmse", "rw_rmse", "sharpe", "buy_hold_sharpe"]
 
 
+REGIME_TABLES = (("regime", "By VIX regime"), ("symbol_regime", "By the symbol's own regime (HMM)"),
+                 ("market_regime", "By the market's regime (HMM on SPY)"))
+
+
 def write_report(df: pd.DataFrame, out: Path, title: str, fan_symbol: str = "SPY") -> Path:
     import matplotlib
     matplotlib.use("Agg")
@@ -23,7 +27,9 @@ def write_report(df: pd.DataFrame, out: Path, title: str, fan_symbol: str = "SPY
     out.mkdir(parents=True, exist_ok=True)
     by_h = evaluate(df, "horizon")
     by_sym = evaluate(df, "symbol")
-    by_regime = evaluate(df, "regime") if "regime" in df else None
+    # regime columns, when the rows have them: a VIX band (attach_outcomes) and the HMM
+    # regimes of the symbol and the market (added by the caller, who has the regime book)
+    regimes = [(col, title, evaluate(df, col)) for col, title in REGIME_TABLES if col in df]
     plots = {
         "pinball_by_horizon.png": _pinball_plot(plt, by_h),
         "calibration.png": _calibration_plot(plt, df),
@@ -46,8 +52,8 @@ def write_report(df: pd.DataFrame, out: Path, title: str, fan_symbol: str = "SPY
         "![calibration](calibration.png)", "",
         f"![fan chart]({'fan_' + fan_symbol + '.png'})", "",
     ]
-    if by_regime is not None:
-        lines += ["## By VIX regime", "", _table(by_regime[["regime", *HEADLINE]]), ""]
+    for col, title, table in regimes:
+        lines += [f"## {title}", "", _table(table[[col, *HEADLINE]]), ""]
     lines += ["## By symbol (horizon 5)", "",
               _table(by_sym[by_sym["horizon"] == 5][["symbol", *HEADLINE[1:]]]), ""]
     path = out / "report.md"

@@ -2,17 +2,15 @@ import asyncpg
 import orjson
 
 from persistence.queries import queries
-from schemas import ForecastResult
+from schemas import RegimeEvent
 
 _SQL = queries("market_regime_history")
-MARKET = "SPY"  # the regime is the market's, read from SPY
 
 
-def row(result: ForecastResult) -> tuple | None:
-    if result.regime is None:
-        return None
-    r = result.regime
-    return (MARKET, result.as_of, result.model_version, r.name, r.confidence,
+def row(event: RegimeEvent) -> tuple:
+    """A change of a symbol's regime (the day it began) as a market_regime_history row."""
+    r = event.regime
+    return (event.symbol, event.as_of, event.model_version, r.name, r.confidence,
             orjson.dumps(r.probabilities or {}).decode())
 
 

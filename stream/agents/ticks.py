@@ -1,4 +1,5 @@
-"""market.ticks -> symbol_to_bars: each valid bar joins its symbol's rolling window.
+"""market.ticks -> symbol_to_bars (+ symbol_regimes, regime.events): each valid bar joins
+its symbol's rolling window, and its symbol's regime is read again.
 
 A bar is checked as market data (features.quality) before it joins: on its own where
 it arrives, against its window on the symbol's home partition. Bars that arrive on
@@ -12,26 +13,28 @@ from datetime import UTC, datetime
 
 from features.cross_asset import is_context
 from features.quality import bar_problems, fits_window
-from features.window import append_bar
+from features.window import BarWindow, append_bar
 from schemas import Bar, SchemaError, decode, encode
 from stream import metrics
 from stream.app import app, settings
 from stream.batches import at_home, batches
 from stream.dlq import send_dead_letter
 from stream.keys import check_key, check_size
+from stream.regimes import track
 from stream.tables import as_event, context_windows, windows
 from stream.topics import MARKET_TICKS, bars_by_symbol, market_ticks
 
 BATCH, WITHIN_S = 1000, 0.05
 
 
-def apply_bars(events: list, bars: list[Bar]) -> list[tuple[object, str]]:
+def apply_bars(events: list, bars: list[Bar]) -> tuple[list[tuple[object, str]], list[tuple[object, BarWindow]]]:
     """Add `bars` to their windows, in order; returns the (event, reason) of those that
-    do not fit. `events[i]` carried `bars[i]`, on its symbol's home partition."""
+    do not fit, and the (event, window after it) of those that joined. `events[i]`
+    carried `bars[i]`, on its symbol's home partition."""
     by_symbol = defaultdict(list)
     for event, bar in zip(events, bars):
         by_symbol[bar.symbol].append((event, bar))
-    refused = []
+    refused, joined = [], []
     for symbol, items in by_symbol.items():
         window = old = windows.get(symbol)
         for event, bar in items:
@@ -39,13 +42,14 @@ def apply_bars(events: list, bars: list[Bar]) -> list[tuple[object, str]]:
                 refused.append((event, reason))
             else:
                 window = append_bar(window, bar, settings.stream.window_bars)
+                joined.append((event, window))
         if window is not old:
             with as_event(items[-1][0]):
                 windows.put(window)
                 if is_context(symbol):
                     context_windows.put(window)
     metrics.bars_total.inc(len(bars) - len(refused))
-    return refused
+    return refused, joined
 
 
 async def decoded(events, source: str) -> tuple[list, list[Bar]]:
@@ -69,8 +73,10 @@ async def decoded(events, source: str) -> tuple[list, list[Bar]]:
 
 
 async def apply(events: list, bars: list[Bar]) -> None:
-    for event, reason in apply_bars(events, bars):
+    refused, joined = apply_bars(events, bars)
+    for event, reason in refused:
         await send_dead_letter(event, MARKET_TICKS, reason)
+    await track(joined)
 
 
 @app.agent(market_ticks)

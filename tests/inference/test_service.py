@@ -69,18 +69,26 @@ async def test_concurrent_requests_are_scored_in_one_batch(panel):
     assert len({np.round(o.result.forecasts[0].volatility, 8) for o in outs}) == 4
 
 
-async def test_results_carry_the_market_regime_when_spy_is_in_the_context(panel, data_dir):
-    from features.cross_asset import Context
-    from features.data import load_panel
-    from regime.hmm import fit
-    spy = load_panel(data_dir, ["SPY"], end="2019-12-31")
-    svc = ForecastService(RandomWalkForecaster(63), InferenceConfig(max_wait_ms=1),
-                          regime=fit(spy["close"].values))
-    w = window_of(panel, "AAPL", "2020-03-20", 300)
-    ctx = Context.from_windows({"SPY": window_of(panel, "SPY", "2020-03-20", 300)})
-    res = (await svc.forecast(request(symbol="AAPL"), "g1", w, ctx)).result
-    assert res.regime.name == "Crisis" and 0.5 < res.regime.confidence <= 1
-    assert (await svc.forecast(request(symbol="AAPL"), "g2", w, NO_CONTEXT)).result.regime is None
+async def test_results_carry_the_market_regime_and_the_symbols_own(panel, data_dir):
+    from features.data import load
+    from regime.book import fit_book
+    from regime.hmm import RegimeConfig
+    data = load(data_dir)
+    context = Context.from_bars(data.context)
+    book = fit_book(data.panel[data.panel["symbol"].isin(["SPY", "AAPL", "TLT", "GLD"])], context, "2019-12-31",
+                    RegimeConfig(max_series=2))
+    svc = ForecastService(RandomWalkForecaster(63), InferenceConfig(max_wait_ms=1), regime=book)
+    day = np.datetime64("2020-03-20")
+    ctx = Context({**context.until(day).series, "SPY": (lambda w: (w.dates, w.close))(
+        window_of(panel, "SPY", "2020-03-20", 300))})
+    res = (await svc.forecast(request(symbol="AAPL"), "g1", window_of(panel, "AAPL", "2020-03-20", 300), ctx)).result
+    assert res.regime.name == "Crisis" and 0.5 < res.regime.confidence <= 1  # the market's, out of sample
+    assert res.symbol_regime.name == "Crisis"
+    calm = (await svc.forecast(request(symbol="TLT"), "g2", window_of(panel, "TLT", "2017-06-30", 300),
+                               Context(context.until(np.datetime64("2017-06-30")).series))).result
+    assert calm.symbol_regime is not None and calm.regime is None  # no SPY in that context
+    assert (await svc.forecast(request(symbol="AAPL"), "g3", window_of(panel, "AAPL", "2020-03-20", 300),
+                               NO_CONTEXT)).result.symbol_regime is None  # an equity without VIX
 
 
 async def test_options_greeks_are_priced_at_the_forecast_volatility_when_asked(service, panel):

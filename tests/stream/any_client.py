@@ -10,7 +10,7 @@ from features.data import load, select
 from schemas import encode
 from stream.keys import home_partition
 from stream.publish import bars_from_panel
-from tests.workers import Kafka, Worker, results_for, wait_for_bars
+from tests.workers import Kafka, Worker, ingested, results_for, wait_for_bars
 
 KEYED, KEYLESS = "MSFT", "XOM"  # CRC32 and murmur2 put each on a different partition of 4
 
@@ -22,14 +22,15 @@ def produce(bootstrap: str, topic: str, items: list[tuple[bytes | None, bytes]])
     assert producer.flush(30) == 0
 
 
-async def check_any_client_is_served(workers: list[Worker], data_dir, already_ingested: int) -> None:
+async def check_any_client_is_served(workers: list[Worker], data_dir) -> None:
     assert zlib.crc32(KEYED.encode()) % 4 != home_partition(KEYED, 4)
     w = workers[0]
     bars = bars_from_panel(select(load(data_dir).all_bars(), [KEYED, KEYLESS], end="2023-12-29")
                            .groupby("symbol", group_keys=False).tail(400))
+    before = await ingested(workers)
     produce(w.bootstrap, w.topic("market.ticks"),
             [(b.symbol.encode() if b.symbol == KEYED else None, encode(b)) for b in bars])
-    await wait_for_bars(workers, already_ingested + len(bars))
+    await wait_for_bars(workers, before + len(bars))
     requests = [{"request_id": f"any-{uuid.uuid4().hex[:8]}", "symbol": s, "forecast_horizons": [1, 5]}
                 for s in (KEYED, KEYLESS, "SPY") for _ in range(3)]
     produce(w.bootstrap, w.topic("forecast.requests"),

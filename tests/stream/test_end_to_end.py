@@ -148,8 +148,7 @@ async def test_http_errors_and_operational_endpoints(worker):
 
 async def test_bars_and_requests_from_any_client_reach_their_window(worker, data_dir):
     from tests.stream.any_client import check_any_client_is_served
-    from tests.workers import SEED_BARS, SEED_SYMBOLS
-    await check_any_client_is_served([worker], data_dir, SEED_BARS * len(SEED_SYMBOLS))
+    await check_any_client_is_served([worker], data_dir)
 
 
 async def test_window_table_is_recovered_from_the_changelog(worker, kafka):

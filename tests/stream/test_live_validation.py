@@ -7,27 +7,13 @@ import uuid
 import asyncpg
 import httpx
 import orjson
-import pandas as pd
 import pytest
 
 from features.data import load, select
-from stream.publish import bars_from_panel, publish_bars
-from tests.workers import wait_for_bars
+from tests.workers import publish_and_wait
 
 pytestmark = pytest.mark.integration
 SYMBOL, AS_OF = "KO", "2023-06-30"  # a symbol no other test gives the shared worker
-
-
-async def ingested(worker) -> float:
-    async with httpx.AsyncClient() as client:
-        text = (await client.get(worker.url + "/metrics")).text
-    return float(next(line for line in text.splitlines() if line.startswith("tft_bars_ingested_total ")).split()[1])
-
-
-async def publish(worker, bars: pd.DataFrame) -> None:
-    before = await ingested(worker)
-    await publish_bars(worker.kafka_client(), worker.topic("market.ticks"), bars_from_panel(bars), 0, progress=False)
-    await wait_for_bars([worker], before + len(bars))
 
 
 async def validations(database_url: str, ids: list[str], n: int, timeout: float = 40) -> list[asyncpg.Record]:
@@ -46,14 +32,14 @@ async def validations(database_url: str, ids: list[str], n: int, timeout: float 
 
 async def test_served_forecasts_are_scored_when_their_horizons_come(worker, data_dir, database_url):
     bars = select(load(data_dir).all_bars(), [SYMBOL], "2021-06-01", "2023-08-31")
-    await publish(worker, bars[bars["date"] <= AS_OF].tail(400))
+    await publish_and_wait(worker, bars[bars["date"] <= AS_OF].tail(400))
     ids = [f"live-{uuid.uuid4().hex[:8]}" for _ in range(3)]
     async with httpx.AsyncClient(base_url=worker.url) as http:
         for rid in ids:
             r = await http.post("/forecast/generate", content=orjson.dumps({"request_id": rid, "symbol": SYMBOL}))
             assert r.status_code == 200 and r.json()["as_of"] == AS_OF, r.text
     assert await validations(database_url, ids, 1, timeout=2) == []  # nothing has come true yet
-    await publish(worker, bars[bars["date"] > AS_OF])
+    await publish_and_wait(worker, bars[bars["date"] > AS_OF])
     rows = await validations(database_url, ids, 12)
     assert len(rows) == 12  # three forecasts, four horizons each
 

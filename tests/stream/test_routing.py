@@ -46,5 +46,4 @@ async def test_any_worker_answers_for_any_symbol_with_the_owners_forecast(pair):
 
 async def test_with_two_workers_any_client_reaches_the_window(pair, data_dir):
     from tests.stream.any_client import check_any_client_is_served
-    from tests.workers import SEED_BARS
-    await check_any_client_is_served(pair, data_dir, SEED_BARS * (len(SYMBOLS) + 1))
+    await check_any_client_is_served(pair, data_dir)

@@ -41,3 +41,16 @@ def test_the_random_walk_ties_with_itself_and_base_rates_are_the_data(data_dir, 
     path = write_report(df, tmp_path, "random walk")
     assert "## By horizon" in path.read_text()
     assert (tmp_path / "calibration.png").stat().st_size > 10_000
+
+
+def test_the_report_splits_by_each_regime_column_the_rows_carry(data_dir, tmp_path):
+    panel = load_panel(data_dir, ["SPY", "TLT"], start="2021-01-01", end="2023-12-29")
+    df = attach_outcomes(random_walk_backtest(panel, "2022-01-03"), panel)
+    calm = df["date"] < "2023-01-01"
+    df = df.assign(symbol_regime=np.where(calm, "Crisis", "Bull"), market_regime="Bear")
+    text = write_report(df, tmp_path, "random walk").read_text()
+    own = text.split("## By the symbol's own regime (HMM)")[1].split("##")[0]
+    assert "| Crisis |" in own and "| Bull |" in own
+    assert "## By the market's regime (HMM on SPY)" in text and "## By VIX regime" not in text
+    by = evaluate(df, "symbol_regime")
+    assert by[by["horizon"] == 1].set_index("symbol_regime")["n"].sum() == (df["horizon"] == 1).sum()
