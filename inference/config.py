@@ -8,9 +8,9 @@ class InferenceConfig:
     max_batch: int = 64  # requests scored in one forward pass
     max_wait_ms: float = 5.0  # a batch closes after this long even if not full
     baseline_vol_window: int = 63  # trading days of returns behind the random walk's sigma
-    risk_short_window: int = 21
-    risk_long_window: int = 252
-    risk_vol_ratio_alert: float = 1.5  # short/long realized vol above this emits a risk event
+    # RISK_RULES: the risk rules (inference/risk.py) whose factors widen a forecast; the
+    # others are reported beside them. The kept ones are those the walk-forward showed help.
+    risk_rules: tuple[str, ...] = ("vix_inversion", "drawdown")
     device: str = "cpu"
     # What TFT_MODEL=default serves: the committed artifact of a checkout, or wherever an
     # install put it (TFT_DEFAULT_ARTIFACT; the image's is /app/artifacts/default.pt).

@@ -36,8 +36,7 @@ def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_cl
     return ForecastResult(
         request_id=request_id, symbol=request.symbol, as_of=as_of, model_version=model_version,
         status="ok", forecasts=forecasts, regime=regime, symbol_regime=symbol_regime, latency_ms=latency_ms, attention_weights=attention,
-        risk=None if risk is None else {"vol_ratio": risk.vol_ratio, "interval_scale": risk.scale,
-                                        "var_95": risk.var_95},
+        risk=None if risk is None else risk.info(),
     )
 
 

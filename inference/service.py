@@ -28,7 +28,7 @@ from inference.distribution import Distribution
 from inference.greeks import risk_free_rate
 from inference.models import Forecaster
 from inference.results import error_result, ok_result
-from inference.risk import RiskAssessment, assess
+from inference.risk import RiskAssessment, assess, rule_infos
 from regime.book import RegimeBook
 from schemas import AttentionWeights, ForecastRequest, ForecastResult, RegimeInfo, RiskEvent
 
@@ -52,6 +52,9 @@ class Base:
     symbol_regime: RegimeInfo | None
     rate: float
     shaped: dict = field(default_factory=dict, compare=False)
+    # The risk level before this base's, while its change is still to be told: the first
+    # request shaped from it carries the risk event (and empties this).
+    untold: list = field(default_factory=list, compare=False)
 
     @property
     def as_of(self) -> date:
@@ -168,9 +171,14 @@ class ForecastService:
                 if isinstance(dist, Exception):
                     made[key] = dist
                     continue
-                made[key] = self._bases[window.symbol] = Base(
-                    window, context, dist, assess(window, dist, self.config), self.market_regime(context),
-                    self.symbol_regime(window, context), risk_free_rate(context))
+                previous = self._bases.get(window.symbol)
+                own = self.symbol_regime(window, context)
+                risk = assess(window, context, own, dist, self.config)
+                made[key] = self._bases[window.symbol] = base = Base(
+                    window, context, dist, risk, self.market_regime(context), own, risk_free_rate(context))
+                before = previous.risk.level if previous is not None else "normal"
+                if risk.level != before:
+                    base.untold.append(before if previous is not None else None)
             out = [b or made[(w.symbol, id(w), id(c))] for b, (w, c) in zip(out, pairs)]
         if self._unshared and self.shared:
             items = list(self._unshared.items())
@@ -200,12 +208,21 @@ class ForecastService:
         template = base.shaped.get(options)
         if template is None:
             template = base.shaped[options] = self._shape(request, base)
-        result, events = template
-        return Outcome(result.model_copy(update={"request_id": request_id, "latency_ms": latency_ms,
-                                                 "batch_id": request.batch_id}),
-                       tuple(e.model_copy(update={"request_id": request_id}) for e in events))
+        events = (self._risk_event(base, base.untold.pop(), request_id),) if base.untold else ()
+        return Outcome(template.model_copy(update={"request_id": request_id, "latency_ms": latency_ms,
+                                                   "batch_id": request.batch_id}), events)
 
-    def _shape(self, request: ForecastRequest, base: Base) -> tuple[ForecastResult, tuple[RiskEvent, ...]]:
+    def _risk_event(self, base: Base, before: str | None, request_id: str) -> RiskEvent:
+        r = base.risk
+        widened = [x for x in r.rules if x.applied and x.factor > 1]
+        why = "; ".join(x.reason for x in widened) or "no rule widens it"
+        return RiskEvent(symbol=base.window.symbol, as_of=base.as_of, level=r.level, previous=before,
+                         interval_scale=r.scale, var_95=r.var_95, rules=rule_infos(r), model_version=self.model_version,
+                         request_id=request_id,
+                         message=f"{base.window.symbol} risk is {r.level} (was {before or 'unknown'}): "
+                                 f"intervals widened {r.scale:.2f}x; {why}")
+
+    def _shape(self, request: ForecastRequest, base: Base) -> ForecastResult:
         request_id, latency_ms = "", 0.0  # each request's own, set by shape()
         dist, risk = base.dist, base.risk if request.risk_adjustment else None
         if risk is not None:
@@ -217,15 +234,7 @@ class ForecastService:
                            attention=attention_weights(dist.select(request.forecast_horizons), base.window,
                                                        self.forecaster.input_names)
                            if request.include_attention else None)
-        events = ()
-        if risk is not None and risk.alert:
-            events = (RiskEvent(
-                request_id=request_id, symbol=request.symbol, as_of=base.as_of,
-                kind="vol_spike", value=risk.vol_ratio, threshold=self.config.risk_vol_ratio_alert,
-                message=f"{self.config.risk_short_window}-day realized volatility is "
-                        f"{risk.vol_ratio:.2f}x its {self.config.risk_long_window}-day level; "
-                        f"intervals widened {risk.scale:.2f}x"),)
-        return result, events
+        return result
 
     def failed(self, request: ForecastRequest, request_id: str, code: str, message: str,
                latency_ms: float, as_of: date | None = None, retry_after_s: float | None = None) -> Outcome:

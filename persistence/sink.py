@@ -8,25 +8,22 @@ is set apart, so that one bad record cannot hold up every row behind it.
 """
 import asyncpg
 
-from persistence.repositories import forecast_metrics, prediction_audit, risk_adjustment_history
+from persistence.repositories import forecast_metrics, prediction_audit
 from persistence.repositories.validation import ValidationRepository, pending_rows
 from schemas import ServedForecast
 
 
 async def write(pool: asyncpg.Pool, served: list[ServedForecast]) -> int:
     """Rows for every served request, all or none; returns the requests written."""
-    metrics, audit, risk = [], [], []
+    metrics, audit = [], []
     for s in served:
         audit.append(prediction_audit.row(s.request, s.result, s.source))
         if s.result.status == "ok":
             metrics.extend(forecast_metrics.rows(s.result, s.last_close))
-            if (r := risk_adjustment_history.row(s.result)) is not None:
-                risk.append(r)
     async with pool.acquire() as conn, conn.transaction():
         await forecast_metrics.ForecastMetricsRepository(conn).insert_many(rows=metrics)
         await ValidationRepository(conn).add_pending(pending_rows(metrics))  # scored once their outcome comes
         await prediction_audit.PredictionAuditRepository(conn).insert_many(rows=audit)
-        await risk_adjustment_history.RiskAdjustmentRepository(conn).insert_many(rows=risk)
     return len(served)
 
 

@@ -27,11 +27,13 @@ from schemas.events import (
     RegimeState,
     RetrainCommand,
     RiskEvent,
+    RiskInfo,
+    RiskRule,
     ServedForecast,
 )
 
 __all__ = [
     "HORIZONS", "QUANTILE_KEYS", "QUANTILES", "SCHEMA_VERSION", "AttentionWeights", "Bar", "BatchRequest", "BatchResult", "DeadLetter", "ErrorInfo", "ForecastRequest",
     "ForecastResult", "HorizonForecast", "ModelEvent", "OptionGreeks", "OptionQuote", "RegimeEvent", "RegimeInfo", "RegimeState", "RetrainCommand",
-    "RiskEvent", "SchemaError", "ServedForecast", "decode", "encode",
+    "RiskEvent", "RiskInfo", "RiskRule", "SchemaError", "ServedForecast", "decode", "encode",
 ]

@@ -197,6 +197,27 @@ class ErrorInfo(BaseModel):
     retry_after_s: float | None = None  # rate_limited: when one more request will be admitted
 
 
+class RiskRule(BaseModel):
+    """One named risk rule on the forecast's day (inference/risk.py)."""
+
+    name: str
+    value: float | None = None  # the rule's ratio of now to normal; None where its inputs are missing
+    factor: float  # what it would widen the spread by, at least 1
+    applied: bool  # kept by RISK_RULES: the widening is the largest applied factor
+    reason: str
+
+
+class RiskInfo(BaseModel):
+    """What risk adjustment did to a forecast: `interval_scale` spreads the quantiles about
+    the median (1: untouched), so the raw quantiles are q50 + (q - q50) / interval_scale."""
+
+    level: Literal["normal", "elevated", "high"]
+    interval_scale: float
+    var_95: float  # 95% value-at-risk of the shortest horizon asked, a fraction of price, adjusted
+    raw_var_95: float  # the same from the raw forecast
+    rules: list[RiskRule]
+
+
 class AttentionWeights(BaseModel):
     """What the forecast's own forward pass looked at (`include_attention`)."""
 
@@ -217,7 +238,7 @@ class ForecastResult(BaseModel):
     forecasts: list[HorizonForecast] = []
     regime: RegimeInfo | None = None  # the market's: SPY's
     symbol_regime: RegimeInfo | None = None  # the symbol's own
-    risk: dict[str, float] | None = None
+    risk: RiskInfo | None = None  # with risk_adjustment
     # with include_attention, from a model that attends (null from the random walk)
     attention_weights: AttentionWeights | None = None
     latency_ms: float = 0.0
@@ -237,7 +258,7 @@ class DeadLetter(BaseModel):
     topic: str
     partition: int
     offset: int
-    key: str | None
+    key: str | None = None
     value: str  # the original bytes, decoded as UTF-8 with invalid bytes escaped
     reason: str
     failed_at: datetime
@@ -264,13 +285,18 @@ class RegimeEvent(RegimeState):
 
 
 class RiskEvent(BaseModel):
+    """`risk.events`: a symbol's risk level changed (seen by the first forecast after it)."""
+
     schema_version: int = SCHEMA_VERSION
-    request_id: str
     symbol: str
     as_of: date
-    kind: str
-    value: float
-    threshold: float
+    level: Literal["normal", "elevated", "high"]
+    previous: Literal["normal", "elevated", "high"] | None = None
+    interval_scale: float
+    var_95: float
+    rules: list[RiskRule]
+    model_version: str
+    request_id: str  # the request whose forecast first saw it
     message: str
 
 

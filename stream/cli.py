@@ -232,6 +232,65 @@ def evaluate(backtest_csv: Path = typer.Argument(..., help="a file written by `b
     typer.echo(f"report: {path}")
 
 
+@cli.command("risk-rules")
+def risk_rules(backtest_csv: Path = typer.Argument(..., help="a file written by `backtest`"),
+               data_dir: Path = typer.Option(..., help="market data folder"),
+               model: str = typer.Option("default", help="the backtest's model, whose regime book the regime rule reads"),
+               out: Path = typer.Option(Path("reports/risk-rules"), help="folder for report.md, CSV and plot")) -> None:
+    """Each risk rule alone on a backtest's forecasts, beside them unwidened on the same rows:
+    which rules earn their place (inference/risk_rules.py)."""
+    import pandas as pd
+
+    from features.cross_asset import Context
+    from features.data import load
+    from inference.models import regime_path
+    from inference.risk_rules import compare, rule_factors, verdicts
+    from regime.book import RegimeBook
+    from tft.evaluate import attach_outcomes
+    from tft.report import markdown_table
+    data = load(data_dir)
+    df = attach_outcomes(pd.read_csv(backtest_csv, parse_dates=["date"]), data.panel)
+    book_file = regime_path(_artifact_path(model))
+    book = RegimeBook.from_dict(orjson.loads(book_file.read_bytes())) if book_file.is_file() else None
+    factors = rule_factors(data.panel, Context.from_bars(data.context), book)
+    kept = verdicts(compare(df, factors))
+    chosen = [name for name, (ok, _) in kept.items() if ok]
+    table = compare(df, factors, {"kept": chosen})
+    out.mkdir(parents=True, exist_ok=True)
+    columns = ["rule", "horizon", "widened_share", "pinball", "pinball_vs_none", "rw_pinball", "cover_68",
+               "cover_95"]
+    table[columns].to_csv(out / "risk_rules.csv", index=False, float_format="%.5f")
+    lines = [f"# Risk rules on {backtest_csv.name}", "",
+             f"{df['symbol'].nunique()} symbols, origins {df['date'].min().date()} .. {df['date'].max().date()}; "
+             "each rule alone widens the forecasts as the service would have that day. `none` is unwidened.", "",
+             markdown_table(table[columns]), "", f"`kept` widens by the largest factor of {chosen}.", "",
+             "## Verdicts", ""]
+    lines += [f"- `{name}`: {'kept' if ok else 'not kept'} ({why})" for name, (ok, why) in kept.items()]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    _risk_plot(table, out / "risk_rules.png")
+    for name, (ok, why) in kept.items():
+        typer.echo(f"{name:15s} {'KEPT' if ok else 'not kept':9s} {why}")
+    typer.echo(f"report: {out / 'report.md'}; RISK_RULES={','.join(chosen)}")
+
+
+def _risk_plot(table, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for ax, (col, title, ref) in zip(axes, [("pinball_vs_none", "pinball loss / unwidened", 1.0),
+                                            ("cover_68", "68% interval coverage", 0.68),
+                                            ("cover_95", "95% interval coverage", 0.95)]):
+        wide = table.pivot(index="horizon", columns="rule", values=col)
+        wide.plot.bar(ax=ax, rot=0, width=0.85, legend=ax is axes[0])
+        ax.axhline(ref, color="black", linewidth=0.8)
+        ax.set_title(title)
+        lo, hi = wide.values.min(), wide.values.max()
+        ax.set_ylim(lo - (hi - lo) * 0.3, hi + (hi - lo) * 0.3)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
 @cli.command()
 def interpret(data_dir: Path = typer.Option(..., help="market data folder"),
               model: str = typer.Option("default", help="'default', an artifact path or a registry version"),

@@ -19,7 +19,7 @@ dead_letters_total = Counter("tft_dead_letters_total", "Messages sent to a dead-
 forwarded_total = Counter("tft_forwarded_total", "Events forwarded to their symbol's home partition",
                           ["topic"])
 regime_events_total = Counter("tft_regime_events_total", "Regime events published", ["kind"])  # change, heartbeat
-risk_events_total = Counter("tft_risk_events_total", "Risk events emitted", ["kind"])
+risk_events_total = Counter("tft_risk_events_total", "Changes of a symbol's risk level published", ["level"])
 sink_rows_total = Counter("tft_metrics_sink_results_total", "Served requests written to PostgreSQL")
 sink_errors_total = Counter("tft_metrics_sink_errors_total", "Failed metrics sink transactions")
 model_swaps_total = Counter("tft_model_swaps_total", "Switches to a newly active model version",

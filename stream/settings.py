@@ -45,6 +45,16 @@ def _rate_limits(text: str) -> dict[str, int]:
         raise SettingsError(f"RATE_LIMITS must look like 'free:60,pro:600', got {text!r}") from None
 
 
+def _risk_rules(text: str) -> tuple[str, ...]:
+    from inference.risk import RULES
+    if text.strip().lower() == "none":
+        return ()
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if unknown := sorted(set(names) - set(RULES)):
+        raise SettingsError(f"RISK_RULES names unknown rules {unknown}; the rules are {sorted(RULES)}")
+    return names
+
+
 def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
     s, i, p, t, q, a = (StreamConfig(), InferenceConfig(), PersistenceConfig(), TFTConfig(), QualityConfig(),
                         AccessConfig())
@@ -55,8 +65,8 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
             return default
         try:
             return cast(raw)
-        except ValueError:
-            raise SettingsError(f"{name}={raw!r} is not a valid {cast.__name__}") from None
+        except ValueError as e:
+            raise SettingsError(f"{name}={raw!r} is not a valid {cast.__name__.strip('_')}: {e}") from None
 
     stream = StreamConfig(
         bootstrap_servers=get("KAFKA_BOOTSTRAP_SERVERS", s.bootstrap_servers),
@@ -85,6 +95,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         max_wait_ms=get("TFT_MAX_WAIT_MS", i.max_wait_ms, float),
         device=get("TFT_DEVICE", i.device),
         default_artifact=get("TFT_DEFAULT_ARTIFACT", i.default_artifact, Path),
+        risk_rules=get("RISK_RULES", i.risk_rules, _risk_rules),
         model_store=get("TFT_MODEL_STORE", i.model_store, Path),
         model_check_s=get("TFT_MODEL_CHECK_S", i.model_check_s, float),
         model_cache_size=get("MODEL_CACHE_SIZE", i.model_cache_size, int),

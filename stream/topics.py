@@ -28,7 +28,7 @@ def full_name(name: str) -> str:
 
 
 def all_names() -> list[str]:
-    return [full_name(n) for n in (*INPUTS, *OUTPUTS, *INTERNAL, *map(dlq, (*INPUTS, FORECAST_LEDGER, REGIME_EVENTS)))]
+    return [full_name(n) for n in (*INPUTS, *OUTPUTS, *INTERNAL, *map(dlq, (*INPUTS, FORECAST_LEDGER, REGIME_EVENTS, RISK_EVENTS)))]
 
 
 def _topic(name: str):
@@ -46,4 +46,4 @@ requests_by_symbol = _topic(FORECAST_REQUESTS + BY_SYMBOL)
 forecast_ledger = _topic(FORECAST_LEDGER)
 model_commands = _topic(MODEL_COMMANDS)
 model_events = _topic(MODEL_EVENTS)
-dead_letters = {name: _topic(dlq(name)) for name in (*INPUTS, FORECAST_LEDGER, REGIME_EVENTS)}
+dead_letters = {name: _topic(dlq(name)) for name in (*INPUTS, FORECAST_LEDGER, REGIME_EVENTS, RISK_EVENTS)}

@@ -47,15 +47,15 @@ def write_report(df: pd.DataFrame, out: Path, title: str, fan_symbol: str = "SPY
         "`always_up_acc` is the accuracy of always predicting a rise (the up-day base rate), "
         "`rw_*` is the random walk with 63-day rolling volatility (Gaussian quantiles), "
         "`base_rate_brier` predicts the base rate every day, `buy_hold_sharpe` holds long.", "",
-        "## By horizon", "", _table(by_h[HEADLINE]), "",
+        "## By horizon", "", markdown_table(by_h[HEADLINE]), "",
         "![pinball by horizon](pinball_by_horizon.png)", "",
         "![calibration](calibration.png)", "",
         f"![fan chart]({'fan_' + fan_symbol + '.png'})", "",
     ]
     for col, title, table in regimes:
-        lines += [f"## {title}", "", _table(table[[col, *HEADLINE]]), ""]
+        lines += [f"## {title}", "", markdown_table(table[[col, *HEADLINE]]), ""]
     lines += ["## By symbol (horizon 5)", "",
-              _table(by_sym[by_sym["horizon"] == 5][["symbol", *HEADLINE[1:]]]), ""]
+              markdown_table(by_sym[by_sym["horizon"] == 5][["symbol", *HEADLINE[1:]]]), ""]
     path = out / "report.md"
     path.write_text("\n".join(lines))
     by_h.to_csv(out / "metrics_by_horizon.csv", index=False)
@@ -63,7 +63,7 @@ def write_report(df: pd.DataFrame, out: Path, title: str, fan_symbol: str = "SPY
     return path
 
 
-def _table(df: pd.DataFrame) -> str:
+def markdown_table(df: pd.DataFrame) -> str:
     fmt = lambda v: f"{v:.5g}" if isinstance(v, float) else str(v)
     head = "| " + " | ".join(df.columns) + " |"
     sep = "|" + "---|" * len(df.columns)

@@ -10,7 +10,7 @@ _SQL = queries("forecast_metrics")
 def rows(result: ForecastResult, last_close: float) -> list[tuple]:
     """One row per horizon of an ok result; error results have no forecast to record."""
     regime = result.regime.name if result.regime else None
-    scale = result.risk["interval_scale"] if result.risk else 1.0
+    scale = result.risk.interval_scale if result.risk else 1.0
     return [
         (result.request_id, f.horizon, result.symbol, result.as_of, result.model_version, last_close,
          f.point, *(f.quantiles[q] for q in QUANTILE_KEYS),

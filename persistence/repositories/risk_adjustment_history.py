@@ -1,17 +1,16 @@
 import asyncpg
+import orjson
 
 from persistence.queries import queries
-from schemas import ForecastResult
+from schemas import RiskEvent
 
 _SQL = queries("risk_adjustment_history")
 
 
-def row(result: ForecastResult) -> tuple | None:
-    if result.risk is None:
-        return None
-    r = result.risk
-    return (result.request_id, result.symbol, result.as_of, r["vol_ratio"], r["interval_scale"],
-            r["var_95"])
+def row(event: RiskEvent) -> tuple:
+    """A change of a symbol's risk level as a risk_adjustment_history row."""
+    return (event.symbol, event.as_of, event.model_version, event.level, event.previous, event.interval_scale,
+            event.var_95, orjson.dumps([r.model_dump() for r in event.rules]).decode(), event.request_id)
 
 
 class RiskAdjustmentRepository:

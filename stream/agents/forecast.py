@@ -76,7 +76,7 @@ async def serve(items: list[tuple[object, ForecastRequest]]) -> None:
             request=ask.request, result=result, source="kafka", last_close=last_close)))
         for risk in outcome.risk_events:
             await risk_events.send(key=key, value=encode(risk))
-            metrics.risk_events_total.labels(kind=risk.kind).inc()
+            metrics.risk_events_total.labels(level=risk.level).inc()
         metrics.requests_total.labels(source="kafka", status=result.status).inc()
         metrics.request_latency.labels(source="kafka").observe(result.latency_ms / 1000)
 

@@ -11,7 +11,7 @@ import logging
 import asyncpg
 
 from persistence.sink import write_apart
-from schemas import ServedForecast
+from schemas import SchemaError, ServedForecast, decode
 from stream import metrics
 from stream.app import app, settings
 from stream.batches import batches
@@ -27,7 +27,14 @@ _p = settings.persistence
 async def write_served(stream):
     async for events in batches(stream, _p.sink_batch, _p.sink_within_s):
         await resources.opened()
-        served = [ServedForecast.model_validate_json(e.value) for e in events]
+        served, kept = [], []
+        for event in events:
+            try:
+                served.append(decode(ServedForecast, event.value))
+                kept.append(event)
+            except SchemaError as e:  # a record no version of ours wrote: set apart, never a stalled sink
+                await send_dead_letter(event, FORECAST_LEDGER, str(e))
+        events = kept
         while True:
             try:
                 written, refused = await write_apart(resources.pool, served)

@@ -45,16 +45,24 @@ async def test_unknown_symbol_and_short_history_are_error_results(service, panel
     assert res.error.code == "insufficient_history" and "10 bars" in res.error.message
 
 
-async def test_a_volatility_spike_widens_intervals_and_raises_a_risk_event(service, panel):
+async def test_a_volatility_spike_widens_intervals_and_a_change_of_level_is_told_once(panel):
+    service = ForecastService(RandomWalkForecaster(63), InferenceConfig(max_wait_ms=1, risk_rules=("vol_spike",)))
     calm = window_of(panel, "SPY", "2020-02-19", 300)  # the top before the covid crash
     spike = window_of(panel, "SPY", "2020-03-16", 300)
-    plain = (await service.forecast(request(risk_adjustment=False), "a", spike, NO_CONTEXT)).result
+    first = await service.forecast(request(risk_adjustment=False), "a", spike, NO_CONTEXT)
+    (event,) = first.risk_events  # the first forecast from the new window tells the change
+    assert (event.level, event.previous, event.request_id) == ("high", None, "a")
+    assert event.interval_scale > 1.25 and "volatility" in event.message
     adjusted = await service.forecast(request(), "b", spike, NO_CONTEXT)
-    assert adjusted.risk_events and adjusted.risk_events[0].kind == "vol_spike"
-    f_plain, f_adj = plain.forecasts[0], adjusted.result.forecasts[0]
+    assert adjusted.risk_events == ()  # told already
+    assert first.result.risk is None and adjusted.result.risk.level == "high"
+    spike_rule = next(r for r in adjusted.result.risk.rules if r.name == "vol_spike")
+    assert spike_rule.applied and spike_rule.factor == adjusted.result.risk.interval_scale
+    assert adjusted.result.risk.var_95 > adjusted.result.risk.raw_var_95
     width = lambda f: f.intervals["0.95"][1] - f.intervals["0.95"][0]
-    assert width(f_adj) > width(f_plain)
-    assert (await service.forecast(request(), "c", calm, NO_CONTEXT)).risk_events == ()
+    assert width(adjusted.result.forecasts[0]) > width(first.result.forecasts[0])
+    (back,) = (await service.forecast(request(), "c", calm, NO_CONTEXT)).risk_events
+    assert (back.level, back.previous) == ("normal", "high")
 
 
 async def test_concurrent_requests_are_scored_in_one_batch(panel):

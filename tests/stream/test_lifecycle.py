@@ -137,7 +137,7 @@ async def test_promotion_through_the_gate_hot_swap_and_rollback(lifecycle):
     assert registry[lifecycle["narrow"]][0] == "candidate" and "coverage" in registry[lifecycle["narrow"]][1]
 
 
-async def job_done(worker, job_id: str, timeout: float = 240) -> dict:
+async def job_done(worker, job_id: str, timeout: float = 480) -> dict:  # two jobs may queue on one worker
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:

@@ -1,0 +1,218 @@
+"""The implied-volatility surface of an option chain, and what it says at a horizon.
+
+- Each expiry's forward comes from put-call parity, F = K + e^{rT} (C - P), the median
+  over the strikes quoted both ways nearest the money, so no dividend yield is assumed
+  (the one the forward implies is used for spot Greeks).
+- Implied volatilities are Black-76 on that forward, from mid prices of out-of-the-money
+  options (vollib: Jaeckel's "Let's Be Rational").
+- Each expiry's smile is Gatheral's raw SVI in total variance w(k) = sigma^2 T against
+  log-moneyness k = log(K / F): w = a + b (rho (k - m) + sqrt((k - m)^2 + s^2)). Slices
+  are fitted from the shortest expiry out, vega-weighted, with penalties that keep
+  Durrleman's g(k) >= 0 (no butterfly arbitrage) and w above the previous slice (no
+  calendar arbitrage) on a grid of k; `arbitrage()` checks both on a finer grid.
+- Between expiries total variance is interpolated linearly in T at fixed k (flat vol
+  beyond the ends), which keeps it non-decreasing in T.
+
+At a horizon the surface gives the option-implied distribution of the log return
+(Breeden-Litzenberger: P(S_T <= K) = 1 + e^{rT} dC/dK, on the SVI smile), the implied
+move (the ATM straddle over spot) and the straddle's Greeks. All of it is risk-neutral:
+it is the market's price of the move, not a forecast of it.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import least_squares
+from vollib.black import black
+from vollib.black.implied_volatility import implied_volatility as black_iv
+from vollib.black_scholes_merton import black_scholes_merton
+from vollib.black_scholes_merton.greeks.analytical import delta, gamma, theta, vega
+
+DAYS_PER_YEAR = 365.0  # option time runs in calendar days
+TRADING_DAYS = 252
+MIN_DAYS = 7  # expiries closer than this are noise and pin risk
+MIN_QUOTES = 6
+MAX_STDEVS = 3.0
+MAX_REL_SPREAD = 0.5
+PARITY_STRIKES = 10
+MAX_RATE_GAP = 0.03  # stale closes can fit any slope: a rate further from the stand-in is not believed  # out-of-the-money quotes an expiry needs to be fitted
+GRID = np.linspace(-1.5, 1.0, 501)  # log-moneyness where arbitrage is kept away (and checked, finer)
+
+
+@dataclass(frozen=True)
+class SVI:
+    a: float
+    b: float
+    rho: float
+    m: float
+    s: float
+
+    def w(self, k: np.ndarray) -> np.ndarray:
+        """Total implied variance at log-moneyness k."""
+        d = k - self.m
+        return self.a + self.b * (self.rho * d + np.sqrt(d * d + self.s * self.s))
+
+    def g(self, k: np.ndarray) -> np.ndarray:
+        """Durrleman's density condition: the smile admits a butterfly arbitrage where g < 0."""
+        d = k - self.m
+        root = np.sqrt(d * d + self.s * self.s)
+        w, w1, w2 = self.w(k), self.b * (self.rho + d / root), self.b * self.s ** 2 / root ** 3
+        return (1 - k * w1 / (2 * w)) ** 2 - w1 ** 2 / 4 * (1 / w + 0.25) + w2 / 2
+
+
+@dataclass(frozen=True)
+class Slice:
+    expiry: date
+    t: float  # years
+    forward: float
+    rate: float  # the expiry's own, from parity
+    svi: SVI
+    quotes: pd.DataFrame  # the out-of-the-money quotes it was fitted on: strike, k, iv, mid, right
+
+
+@dataclass(frozen=True)
+class Surface:
+    as_of: date
+    spot: float
+    slices: tuple[Slice, ...]  # by expiry
+
+    def total_variance(self, k: np.ndarray, t: float) -> np.ndarray:
+        ts = np.array([s.t for s in self.slices])
+        if t <= ts[0]:
+            return self.slices[0].svi.w(k) * t / ts[0]  # the first slice's vol, flat in time
+        if t >= ts[-1]:
+            return self.slices[-1].svi.w(k) * t / ts[-1]
+        j = int(np.searchsorted(ts, t))
+        lo, hi = self.slices[j - 1], self.slices[j]
+        x = (t - lo.t) / (hi.t - lo.t)
+        return (1 - x) * lo.svi.w(k) + x * hi.svi.w(k)
+
+    def forward(self, t: float) -> float:
+        """Interpolated in log forward per year, the carry being smooth in time."""
+        ts = np.array([s.t for s in self.slices])
+        carry = np.interp(t, ts, [np.log(s.forward / self.spot) / s.t for s in self.slices])
+        return float(self.spot * np.exp(carry * t))
+
+    def rate(self, t: float) -> float:
+        """Interpolated between the expiries' own rates (flat beyond the ends)."""
+        return float(np.interp(t, [s.t for s in self.slices], [s.rate for s in self.slices]))
+
+    def vol(self, strike: float | np.ndarray, t: float) -> np.ndarray:
+        k = np.log(np.asarray(strike, dtype=float) / self.forward(t))
+        return np.sqrt(np.maximum(self.total_variance(k, t), 1e-12) / t)
+
+    def arbitrage(self, grid: np.ndarray = np.linspace(GRID[0], GRID[-1], 2501)) -> dict[str, float]:
+        """The worst violations on `grid`: min g(k) over slices (butterfly, >= 0 is free of
+        it) and the largest fall of total variance from one expiry to the next (calendar,
+        <= 0 is free of it)."""
+        butterfly = min(float(s.svi.g(grid).min()) for s in self.slices)
+        falls = [float((a.svi.w(grid) - b.svi.w(grid)).max()) for a, b in zip(self.slices, self.slices[1:])]
+        return {"butterfly_min_g": butterfly, "calendar_max_fall": max(falls, default=0.0)}
+
+    def distribution(self, horizon_sessions: int, levels: np.ndarray) -> np.ndarray:
+        """(L,) risk-neutral quantiles of the log return to the horizon at `levels`."""
+        t = horizon_sessions / TRADING_DAYS
+        f = self.forward(t)
+        strikes = f * np.exp(np.linspace(-6, 6, 2401) * np.sqrt(self.total_variance(np.array([0.0]), t)[0]))
+        k = np.log(strikes / f)
+        sig = np.sqrt(np.maximum(self.total_variance(k, t), 1e-12) / t)
+        r = self.rate(t)
+        calls = np.array([black("c", f, K, t, r, s) for K, s in zip(strikes, sig)])
+        cdf = np.clip(1 + np.exp(r * t) * np.gradient(calls, strikes), 0, 1)
+        cdf = np.maximum.accumulate(cdf)  # numerical noise in the far tails
+        return np.log(np.interp(levels, cdf, strikes) / self.spot)
+
+    def straddle(self, horizon_sessions: int) -> dict:
+        """The at-the-money-forward straddle expiring at the horizon: price, implied move
+        (price over spot) and spot Greeks, from the surface's vol there."""
+        t = horizon_sessions / TRADING_DAYS
+        f = self.forward(t)
+        sigma = float(self.vol(f, t))
+        r = self.rate(t)
+        q = r - np.log(f / self.spot) / t  # the dividend yield the forward implies
+        args = (self.spot, f, t, r, sigma, q)
+        price = sum(black_scholes_merton(flag, *args) for flag in "cp")
+        greeks = {name: float(sum(fn(flag, *args) for flag in "cp"))
+                  for name, fn in (("delta", delta), ("gamma", gamma), ("vega", vega), ("theta", theta))}
+        return {"strike": f, "years": t, "sigma": sigma, "rate": r, "dividend_yield": float(q), "price": float(price),
+                "implied_move": float(price / self.spot), **greeks}
+
+
+def forwards(chain: pd.DataFrame, as_of: date, rate: float) -> pd.DataFrame:
+    """(expiry, t, forward, rate) from put-call parity, C - P = D (F - K): D and F fitted
+    over the strikes nearest the money quoted both ways, so neither a dividend yield nor
+    the expiry's own funding rate is assumed; `rate` stands in where too few strikes are."""
+    out = []
+    for expiry, g in chain.groupby("expiry"):
+        t = (pd.Timestamp(expiry) - pd.Timestamp(as_of)).days / DAYS_PER_YEAR
+        both = g.pivot_table(index="strike", columns="right", values="mid").dropna()
+        if t <= 0 or len(both) < 3 or not {"C", "P"} <= set(both.columns):
+            continue
+        near = both.assign(gap=(both["C"] - both["P"]).abs()).nsmallest(PARITY_STRIKES, "gap")
+        strikes, diff = near.index.values.astype(float), (near["C"] - near["P"]).values
+        slope, intercept = np.polyfit(strikes, diff, 1) if len(near) >= 4 else (-np.exp(-rate * t), np.nan)
+        # a discount factor whose rate is within MAX_RATE_GAP of the stand-in, or the stand-in
+        fitted = 0 < -slope and abs(-np.log(-slope) / t - rate) <= MAX_RATE_GAP
+        d = -slope if fitted else np.exp(-rate * t)
+        forward = intercept / d if fitted and np.isfinite(intercept) else float(np.median(strikes + diff / d))
+        out.append({"expiry": expiry, "t": t, "forward": float(forward), "rate": float(-np.log(d) / t)})
+    return pd.DataFrame(out)
+
+
+def implied(chain: pd.DataFrame, as_of: date, rate: float) -> pd.DataFrame:
+    """The out-of-the-money quotes with their forward, log-moneyness and implied vol;
+    quotes whose mid is below intrinsic or above the forward price are dropped."""
+    known = forwards(chain, as_of, rate)
+    if known.empty:
+        raise ValueError(f"no expiry of the chain on {as_of} is quoted both ways: no forward")
+    rows = chain.merge(known, on="expiry")  # each expiry with its own forward and rate
+    rows = rows[((rows["right"] == "C") & (rows["strike"] >= rows["forward"]))
+                | ((rows["right"] == "P") & (rows["strike"] < rows["forward"]))]
+    ivs = []
+    for r in rows.itertuples():
+        try:
+            ivs.append(black_iv(r.mid, r.forward, r.strike, r.rate, r.t, r.right.lower()))
+        except Exception:  # noqa: BLE001 - vollib refuses prices outside no-arbitrage bounds
+            ivs.append(np.nan)
+    rows = rows.assign(iv=ivs, k=np.log(rows["strike"] / rows["forward"]))
+    rows = rows[np.isfinite(rows["iv"]) & (rows["iv"] > 0.01) & (rows["iv"] < 3)]
+    # Beyond about three standard deviations quotes are a tick or two wide of nothing: noise.
+    return rows[(rows["k"] / (rows["iv"] * np.sqrt(rows["t"]))).abs() <= MAX_STDEVS].reset_index(drop=True)
+
+
+def _fit(k: np.ndarray, w: np.ndarray, weight: np.ndarray, t: float, floor: SVI | None) -> SVI:
+    def residuals(p):
+        svi = SVI(*p)
+        fit = (svi.w(k) - w) * weight
+        butterfly = np.minimum(svi.g(GRID) - 1e-4, 0) * 1000.0  # a margin: checked on a finer grid
+        calendar = np.minimum(svi.w(GRID) - floor.w(GRID) - 1e-5, 0) * 1e4 / t if floor else np.zeros(0)
+        return np.concatenate([fit, butterfly, calendar])
+    atm = float(np.interp(0.0, np.sort(k), w[np.argsort(k)]))
+    bounds = ([-1.0, 1e-6, -0.999, -2.0, 1e-3], [2.0, 5.0, 0.999, 2.0, 5.0])
+    fits = [least_squares(residuals, [atm * 0.5, 0.1, rho, 0.0, 0.1], bounds=bounds, method="trf", max_nfev=2000)
+            for rho in (-0.7, 0.0)]  # the fit is not convex: two starts
+    return SVI(*min(fits, key=lambda f: f.cost).x)
+
+
+def fit_surface(chain: pd.DataFrame, as_of: date, spot: float, rate: float) -> Surface:
+    """chain: expiry, strike, right ('C'/'P'), bid, ask (mid is their average)."""
+    chain = chain.assign(mid=(chain["bid"] + chain["ask"]) / 2)
+    # A quote wider than its own mid (a tick bid on nothing, far out) says little of its vol.
+    chain = chain[(chain["bid"] > 0) & (chain["ask"] >= chain["bid"])
+                  & ((chain["ask"] - chain["bid"]) <= MAX_REL_SPREAD * chain["mid"])]
+    quotes = implied(chain, as_of, rate)
+    slices, floor = [], None
+    for expiry, g in quotes.groupby("expiry"):
+        t = float(g["t"].iloc[0])
+        if t * DAYS_PER_YEAR < MIN_DAYS or len(g) < MIN_QUOTES:
+            continue
+        w = g["iv"].values ** 2 * t
+        weight = np.exp(-0.5 * (g["k"].values / (g["iv"].values * np.sqrt(t))) ** 2) + 0.05  # vega-like
+        svi = _fit(g["k"].values, w, weight / weight.max(), t, floor)
+        slices.append(Slice(pd.Timestamp(expiry).date(), t, float(g["forward"].iloc[0]), float(g["rate"].iloc[0]),
+                            svi, g))
+        floor = svi
+    if not slices:
+        raise ValueError(f"no expiry of the chain on {as_of} has {MIN_QUOTES} usable quotes")
+    return Surface(as_of, spot, tuple(slices))
