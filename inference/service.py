@@ -81,10 +81,14 @@ def inputs_key(model_version: str, window: BarWindow, context: Context) -> str:
 class ForecastService:
     def __init__(self, forecaster: Forecaster, config: InferenceConfig,
                  on_batch: Callable[[int, float], None] | None = None,
-                 regime: RegimeBook | None = None, shared: SharedForecasts | None = None):
+                 regime: RegimeBook | None = None, shared: SharedForecasts | None = None,
+                 regime_of: Callable[[str], RegimeInfo | None] | None = None):
+        """`regime_of`: where symbols' regimes are kept as their bars arrive (the stream's
+        table of them); without it they are read from the windows here."""
         self.forecaster = forecaster
         self.config = config
         self.regime = regime
+        self.regime_of = regime_of
         self.shared = shared
         self._bases: dict[str, Base] = {}  # symbol -> its latest base
         # Bases computed while the shared store was away, to share once it is back: a
@@ -104,7 +108,11 @@ class ForecastService:
     def market_regime(self, context: Context) -> RegimeInfo | None:
         """The market's regime: SPY's, from the SPY series of the context; read once per
         series object (a new SPY bar is a new one)."""
-        if self.regime is None or MARKET not in context.series:
+        if self.regime is None:
+            return None
+        if self.regime_of is not None:
+            return self.regime_of(MARKET)
+        if MARKET not in context.series:
             return None
         days, close = context.series[MARKET]
         if self._market is None or self._market[0] is not close:
@@ -114,6 +122,8 @@ class ForecastService:
     def symbol_regime(self, window: BarWindow, context: Context) -> RegimeInfo | None:
         if self.regime is None:
             return None
+        if self.regime_of is not None:
+            return self.regime_of(window.symbol)
         return self.regime.current(window.symbol, window.dates, window.close, context)
 
     def _held(self, window: BarWindow, context: Context) -> Base | None:

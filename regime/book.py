@@ -26,6 +26,7 @@ NON_EQUITY = ("TLT", "GLD", "SLV", "USO", "UUP", "HYG")  # bonds, metals, oil, t
 VOL_WINDOW = 21
 TREND = 21
 MIN_DAYS = 21  # observations a window needs before it is placed in a regime
+LOOKBACK = VOL_WINDOW + TREND + 1  # bars before a day that its observation reads
 
 
 def asset_class(symbol: str) -> str | None:
@@ -58,13 +59,16 @@ class RegimeBook:
     scales: dict[str, float]  # each fitted symbol's long-run daily volatility
     fitted_to: str
 
-    def _observed(self, symbol: str, dates: np.ndarray, close: np.ndarray,
-                  context: Context) -> tuple[RegimeModel, np.ndarray, np.ndarray] | None:
-        """The symbol's model, its valid observations and their days."""
+    def _observed(self, symbol: str, dates: np.ndarray, close: np.ndarray, context: Context,
+                  tail: int | None = None) -> tuple[RegimeModel, np.ndarray, np.ndarray] | None:
+        """The symbol's model, its valid observations and their days (of the last `tail`
+        days only, when given: their observations need no more bars than that)."""
         cls = asset_class(symbol)
         if cls is None or cls not in self.models or len(close) <= VOL_WINDOW + 1:
             return None
         scale = self.scales.get(symbol) or long_run_vol(close)
+        if tail is not None:
+            dates, close = dates[-(tail + LOOKBACK):], close[-(tail + LOOKBACK):]
         obs = observations(dates, close, context, scale, cls == EQUITY)
         ok = np.isfinite(obs).all(axis=1)
         return self.models[cls], obs[ok], dates[ok]
@@ -72,13 +76,29 @@ class RegimeBook:
     def current(self, symbol: str, dates: np.ndarray, close: np.ndarray, context: Context) -> RegimeInfo | None:
         """The symbol's regime on its last day, from its days up to then; None when the
         window is too short, or (an equity) VIX is not in the context."""
+        read = self.reading(symbol, dates, close, context)
+        return None if read is None else read[0]
+
+    def reading(self, symbol: str, dates: np.ndarray, close: np.ndarray,
+                context: Context) -> tuple[RegimeInfo, np.ndarray] | None:
+        """(the regime on the last day, the filtered state probabilities (S,) behind it)."""
         seen = self._observed(symbol, dates, close, context)
         if seen is None or len(seen[1]) < MIN_DAYS or seen[2][-1] != dates[-1]:
             return None
         model, obs, _ = seen
-        probs = model.by_regime(model.last(obs))
-        name = max(probs, key=probs.get)
-        return RegimeInfo(name=name, confidence=probs[name], probabilities=probs)
+        states = model.last(obs)
+        return _info(model, states), states
+
+    def step(self, symbol: str, dates: np.ndarray, close: np.ndarray, context: Context,
+             before: np.ndarray) -> tuple[RegimeInfo, np.ndarray] | None:
+        """The reading of the last day from the day before's state probabilities and the
+        last day's observation only: the filter one step on, at a fraction of the cost."""
+        seen = self._observed(symbol, dates, close, context, tail=1)
+        if seen is None or len(seen[1]) == 0 or seen[2][-1] != dates[-1] or len(before) != seen[0].hmm.n_components:
+            return None
+        model, obs, _ = seen
+        states = model.step(np.asarray(before), obs[-1])
+        return _info(model, states), states
 
     def path(self, symbol: str, dates: np.ndarray, close: np.ndarray, context: Context) -> pd.DataFrame:
         """Each day's filtered regime (date, regime, confidence, and a column per regime)."""
@@ -100,6 +120,12 @@ class RegimeBook:
             raise ValueError("not a regime book (a market-only model from before per-symbol regimes); "
                              "refit it with `tft-forecast fit-regimes`")
         return cls({k: RegimeModel.from_dict(m) for k, m in d["models"].items()}, d["scales"], d["fitted_to"])
+
+
+def _info(model: RegimeModel, states: np.ndarray) -> RegimeInfo:
+    probs = model.by_regime(states)
+    name = max(probs, key=probs.get)
+    return RegimeInfo(name=name, confidence=probs[name], probabilities=probs)
 
 
 def panel_paths(book: RegimeBook, panel: pd.DataFrame, context: Context) -> pd.DataFrame:

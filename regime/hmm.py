@@ -17,11 +17,11 @@ forward pass, never the smoothed forward-backward one.
 """
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from hmmlearn.hmm import GaussianHMM
 from scipy.special import logsumexp
-from scipy.stats import multivariate_normal
 
 REGIMES = ("Bull", "Bear", "Sideways", "Crisis")
 
@@ -41,12 +41,31 @@ class RegimeModel:
     labels: tuple[str, ...]  # regime name of each hidden state
     bic: dict[int, float]  # of each candidate number of states, for the record
 
+    @cached_property
+    def _gaussians(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each state's mean (S, F), inverse Cholesky factor (S, F, F) and log-determinant (S,)."""
+        chol = np.linalg.cholesky(self.hmm.covars_)
+        return self.hmm.means_, np.linalg.inv(chol), 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+
+    def _log_emission(self, obs: np.ndarray) -> np.ndarray:
+        """(T, S) log density of each day's observation (T, F) in each state."""
+        means, inv, logdet = self._gaussians
+        z = np.einsum("sij,tsj->tsi", inv, obs[:, None, :] - means[None])  # (T, S, F)
+        return -0.5 * ((z * z).sum(axis=-1) + logdet + obs.shape[1] * np.log(2 * np.pi))
+
+    def step(self, before: np.ndarray, obs: np.ndarray) -> np.ndarray:
+        """(S,) the filtered probabilities one day on, from the day before's (S,) and the
+        new day's observation (F,): one step of the forward pass."""
+        with np.errstate(divide="ignore"):
+            alpha = np.log(before @ self.hmm.transmat_) + self._log_emission(obs[None])[0]
+        p = np.exp(alpha - alpha.max())
+        return p / p.sum()
+
     def filtered(self, obs: np.ndarray) -> np.ndarray:
         """(T, S) P(state on day t | obs up to t) for obs (T, F), a forward pass started
         from the model's initial distribution."""
         h = self.hmm
-        log_b = np.column_stack([multivariate_normal(h.means_[s], h.covars_[s]).logpdf(obs)
-                                 for s in range(h.n_components)]).reshape(len(obs), -1)  # (T, S)
+        log_b = self._log_emission(obs)  # (T, S)
         with np.errstate(divide="ignore"):  # a transition EM drove to 0 is log 0 = -inf, which is right
             log_a, log_start = np.log(h.transmat_), np.log(h.startprob_)
         out = np.empty_like(log_b)

@@ -2,37 +2,64 @@
 heartbeat on regime.events, a change when the most likely regime is not the one before,
 and the state (since when, for how many sessions, after what) in symbol_regimes.
 
-The regime is the served model's regime book on the window and the context as they
-stand when the bar joins (regime/book.py), the same reading a forecast made from that
-window carries. A bar of a symbol that is not a price (VIX, rates, ratios), or whose
-window is still too short, has no regime and no event.
+The reading is the filtered probability of the served model's regime book
+(regime/book.py). A bar that follows the day the state was read on moves the filter one
+step, from the stored state probabilities and that day's observation (a few tens of
+microseconds); any other bar (the first, a gap, a late or corrected one, a new model)
+reads the whole window again. A bar of a symbol that is not a price (VIX, rates,
+ratios), or whose window is still too short, has no regime and no event. Forecasts
+carry the states of this table (stream/resources.py), so a forecast, the endpoint and
+the events agree.
 """
+import numpy as np
+import orjson
+
 from regime.book import advance, asset_class
-from schemas import RegimeState, encode
+from schemas import RegimeEvent, RegimeState, encode
 from stream import metrics
 from stream.lifecycle import resources
-from stream.tables import as_event, contexts, symbol_regimes
+from stream.tables import as_event, contexts, regime_states, symbol_regimes
 from stream.topics import regime_events
 
 
-def state_of(symbol: str) -> RegimeState | None:
-    raw = symbol_regimes.get(symbol.encode())
-    return RegimeState.model_validate_json(raw) if raw else None
+def read(book, window, held: tuple[RegimeState, list[float]] | None, model_version: str):
+    """(the regime on the window's last day, its state probabilities), one filter step on
+    from `held` when it was read the day before under the same model, else afresh."""
+    context = contexts.of(window.symbol)
+    follows = (held is not None and len(window) > 1 and held[0].model_version == model_version
+               and str(window.dates[-2]) == str(held[0].as_of))
+    if follows and (stepped := book.step(window.symbol, window.dates, window.close, context,
+                                         np.asarray(held[1]))) is not None:
+        return stepped
+    return book.reading(window.symbol, window.dates, window.close, context)
 
 
 async def track(joined: list) -> None:
-    """`joined`: (event, the window after its bar), in the order the bars joined."""
+    """`joined`: (event, the window after its bar), in the order the bars joined. The
+    table is written for every bar before any event is sent: a request served meanwhile
+    sees each window with its own regime."""
     service = (await resources.opened()).service
     if service.regime is None:
         return
+    news: list[RegimeEvent] = []
     for event, window in joined:
         if asset_class(window.symbol) is None:
             continue
-        info = service.regime.current(window.symbol, window.dates, window.close, contexts.of(window.symbol))
-        if info is None:
+        held = regime_states(window.symbol)
+        reading = read(service.regime, window, held, service.model_version)
+        if reading is None:
             continue
-        news = advance(state_of(window.symbol), window.symbol, window.last_date, info, service.model_version)
+        info, states = reading
+        now = advance(held and held[0], window.symbol, window.last_date, info, service.model_version)
         with as_event(event):
-            symbol_regimes[window.symbol.encode()] = encode(RegimeState(**news.model_dump(exclude={"kind"})))
-        await regime_events.send(key=window.symbol.encode(), value=encode(news))
-        metrics.regime_events_total.labels(news.kind).inc()
+            symbol_regimes[window.symbol.encode()] = encode_state(now, states)
+        news.append(now)
+    for now in news:
+        await regime_events.send(key=now.symbol.encode(), value=encode(now))
+        metrics.regime_events_total.labels(now.kind).inc()
+
+
+def encode_state(event: RegimeEvent, states: np.ndarray) -> bytes:
+    """A symbol_regimes value: the state, and the filter's state probabilities behind it."""
+    state = RegimeState(**event.model_dump(exclude={"kind"})).model_dump(mode="json", exclude_none=True)
+    return orjson.dumps({"state": state, "states": states}, option=orjson.OPT_SERIALIZE_NUMPY)

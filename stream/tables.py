@@ -16,11 +16,13 @@ import time
 import weakref
 
 import faust
+import orjson
 from faust.streams import _current_event  # the store reads the current event from it
 
 from features.cross_asset import CONTEXT_SYMBOLS, Context
 from features.options import option_series
 from features.window import BarWindow
+from schemas import RegimeInfo, RegimeState
 from stream.app import app, settings
 
 # The tables hold a few MB (55 windows of 512 bars); Faust's RocksDB defaults (a 2 GiB
@@ -57,6 +59,20 @@ symbol_regimes = app.GlobalTable(
     value_type=bytes,
     options=_store_options(),
 )
+
+
+def regime_states(symbol: str) -> tuple[RegimeState, list[float]] | None:
+    """A symbol's regime state and the filter's state probabilities behind it."""
+    raw = symbol_regimes.get(symbol.encode())
+    if not raw:
+        return None
+    held = orjson.loads(raw)
+    return RegimeState.model_validate(held["state"]), held["states"]
+
+
+def regime_of(symbol: str) -> RegimeInfo | None:
+    held = regime_states(symbol)
+    return None if held is None else held[0].regime
 
 
 @contextlib.contextmanager

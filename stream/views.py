@@ -34,10 +34,9 @@ from stream import access, metrics
 from stream.app import app, settings
 from stream.lifecycle import resources
 from stream.readiness import readiness
-from stream.regimes import state_of
 from stream.registry import rollback
 from stream.routing import FORWARDED_BY, forward, owner_elsewhere, served_by
-from stream.tables import contexts, windows
+from stream.tables import contexts, regime_states, windows
 from stream.topics import forecast_ledger, model_commands, risk_events
 
 JSON = "application/json"
@@ -189,11 +188,11 @@ class MarketRegime(View):
             symbol = check_symbol(symbol)
         except ValueError as e:
             return _error(self, 422, "invalid_request", f"symbol: {e}")
-        state = state_of(symbol)
-        if state is None:
+        held = regime_states(symbol)
+        if held is None:
             return _error(self, 404, "not_found", f"no regime for {symbol}: no bars of it yet, too few, "
                                                   "or not a traded price series")
-        return _json(self, state.model_dump(mode="json"))
+        return _json(self, held[0].model_dump(mode="json", exclude_none=True))
 
 
 @app.page("/features/{symbol}/importance")
