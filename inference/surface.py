@@ -216,3 +216,26 @@ def fit_surface(chain: pd.DataFrame, as_of: date, spot: float, rate: float) -> S
     if not slices:
         raise ValueError(f"no expiry of the chain on {as_of} has {MIN_QUOTES} usable quotes")
     return Surface(as_of, spot, tuple(slices))
+
+
+def plot_smiles(surface: Surface, path, title: str):
+    """Each expiry's market implied vols (points) and its SVI smile (line), by log-moneyness."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(surface.slices)))
+    for s, c in zip(surface.slices, colours):
+        k = np.linspace(s.quotes["k"].min(), s.quotes["k"].max(), 200)
+        ax.plot(s.quotes["k"], s.quotes["iv"], "o", color=c, markersize=3)
+        ax.plot(k, np.sqrt(s.svi.w(k) / s.t), "-", color=c, label=f"{s.expiry} ({s.t * 365:.0f} d)")
+    ax.set_xlabel("log-moneyness log(K / F)")
+    ax.set_ylabel("implied volatility")
+    worst = surface.arbitrage()
+    ax.set_title(f"{title}: SVI per expiry; min g {worst['butterfly_min_g']:.1e}, "
+                 f"max calendar fall {worst['calendar_max_fall']:.1e}")
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path

@@ -93,3 +93,9 @@ def test_the_implied_distribution_is_the_surfaces_own(spx):
     # near the money the risk-neutral spread is the ATM vol's
     atm = float(spx.vol(spx.forward(21 / 252), 21 / 252))
     assert (q21[3] - q21[1]) == pytest.approx(2 * 0.6745 * atm * np.sqrt(21 / 252), rel=0.15)
+
+
+def test_the_smiles_plot_is_written(spx, tmp_path):
+    from inference.surface import plot_smiles
+    path = plot_smiles(spx, tmp_path / "smiles.png", "SPX 2011-01-24")
+    assert path.stat().st_size > 20_000
