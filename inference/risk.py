@@ -54,7 +54,7 @@ class Inputs:
 
 
 def _vol(close: np.ndarray, n: int) -> np.ndarray:
-    return rolling.std(np.diff(np.log(close), prepend=np.nan), n)
+    return rolling.std(rolling.diff(np.log(close)), n)
 
 
 def vol_spike(x: Inputs) -> np.ndarray:
@@ -65,8 +65,14 @@ def vol_percentile(x: Inputs) -> np.ndarray:
     short = _vol(x.close, SHORT)
     out = np.full(len(short), np.nan)
     if len(short) >= LONG:
-        with np.errstate(all="ignore"):
-            out[LONG - 1:] = short[LONG - 1:] / np.nanpercentile(sliding_window_view(short, LONG), PERCENTILE, axis=1)
+        years = sliding_window_view(short, LONG)  # (T - LONG + 1, LONG)
+        level = np.full(len(years), np.nan)
+        full = np.isfinite(years).all(axis=1)
+        level[full] = np.percentile(years[full], PERCENTILE, axis=1)  # vectorised; nanpercentile goes row by row
+        if (~full).any():  # the first years, before the short volatility is defined on every day
+            with np.errstate(all="ignore"):
+                level[~full] = np.nanpercentile(years[~full], PERCENTILE, axis=1)
+        out[LONG - 1:] = short[LONG - 1:] / level
     return out
 
 

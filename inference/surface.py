@@ -29,8 +29,9 @@ from vollib.black.implied_volatility import implied_volatility as black_iv
 from vollib.black_scholes_merton import black_scholes_merton
 from vollib.black_scholes_merton.greeks.analytical import delta, gamma, theta, vega
 
-DAYS_PER_YEAR = 365.0  # option time runs in calendar days
-TRADING_DAYS = 252
+from inference.greeks import TRADING_DAYS
+
+DAYS_PER_YEAR = 365.0  # option time runs in calendar days; horizons in sessions (TRADING_DAYS)
 MIN_DAYS = 7  # expiries closer than this are noise and pin risk
 MIN_QUOTES = 6
 MAX_STDEVS = 3.0

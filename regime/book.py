@@ -38,14 +38,14 @@ def asset_class(symbol: str) -> str | None:
 
 def long_run_vol(close: np.ndarray) -> float:
     """The median 21-session volatility of daily log returns over `close`."""
-    return float(np.nanmedian(rolling.std(np.diff(np.log(close), prepend=np.nan), VOL_WINDOW)))
+    return float(np.nanmedian(rolling.std(rolling.diff(np.log(close)), VOL_WINDOW)))
 
 
 def observations(dates: np.ndarray, close: np.ndarray, context: Context, scale: float,
                  equity: bool) -> np.ndarray:
     """(T, 2 or 4) one row per day of `close`; NaN where a window has not filled (or VIX
     is not known at the day)."""
-    r = np.diff(np.log(close), prepend=np.nan)
+    r = rolling.diff(np.log(close))
     cols = [r / scale, np.log(rolling.std(r, VOL_WINDOW) / scale)]
     if equity:
         log_vix = np.log(context.aligned("VIX", dates))

@@ -89,14 +89,17 @@ class Resources:
         service = self._loaded.pop(current.version, None)  # a rollback finds its version loaded
         metrics.model_swaps_total.labels(from_cache=str(service is not None).lower()).inc()
         if service is None:
-            inference = replace(self.settings.inference, model=str(await asyncio.to_thread(verified, current)))
-            service = await self._service(inference)
+            service = await self._service(await self._inference_for(current))
         previous = self.serving.service
         self.serving.service = service
         self._loaded[previous.model_version] = previous
         while len(self._loaded) >= max(1, self.settings.inference.model_cache_size):
             self._loaded.popitem(last=False)  # the least recently served goes
         log.info("now serving model %s (was %s)", service.model_version, previous.model_version)
+
+    async def _inference_for(self, record: RegisteredModel) -> InferenceConfig:
+        """The inference config that serves a registered version, its file checked first."""
+        return replace(self.settings.inference, model=str(await asyncio.to_thread(verified, record)))
 
     async def _follow_shadow(self, current: RegisteredModel | None) -> None:
         """Keep the active version's predecessor loaded for shadow scoring, and only it."""
@@ -112,8 +115,7 @@ class Resources:
         else:
             async with self.pool.acquire() as conn:
                 record = await ModelRegistryRepository(conn).get(version=wanted)
-            inference = replace(self.settings.inference, model=str(await asyncio.to_thread(verified, record)))
-            self.shadow = await asyncio.to_thread(load_forecaster, inference)
+            self.shadow = await asyncio.to_thread(load_forecaster, await self._inference_for(record))
         log.info("scoring %s in shadow beside %s", wanted, current.version)
 
     @property

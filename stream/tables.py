@@ -32,33 +32,19 @@ def _store_options() -> dict:
             "block_cache_size": 8 << 20, "block_cache_compressed_size": 1 << 20}
 
 
-symbol_to_bars = app.Table(
-    "symbol_to_bars",
-    partitions=settings.stream.partitions,
-    key_type=bytes,
-    value_type=bytes,  # a BarWindow, see features/window.py
-    use_partitioner=True,
-    options=_store_options(),
-)
+def _table(kind, name: str, **options):
+    """A table of bytes by bytes, with the small RocksDB settings above."""
+    return kind(name, partitions=settings.stream.partitions, key_type=bytes, value_type=bytes,
+                options=_store_options(), **options)
 
-context_to_bars = app.GlobalTable(
-    "context_to_bars",
-    partitions=settings.stream.partitions,
-    key_type=bytes,
-    value_type=bytes,
-    options=_store_options(),
-)
 
-# Each traded symbol's regime state (a RegimeState): written by the worker that owns the
-# symbol as its bars arrive (stream/regimes.py), read by every worker, so that any of
-# them answers GET /market/regime/{symbol}.
-symbol_regimes = app.GlobalTable(
-    "symbol_regimes",
-    partitions=settings.stream.partitions,
-    key_type=bytes,
-    value_type=bytes,
-    options=_store_options(),
-)
+symbol_to_bars = _table(app.Table, "symbol_to_bars", use_partitioner=True)  # BarWindows, features/window.py
+context_to_bars = _table(app.GlobalTable, "context_to_bars")
+# Each traded symbol's regime state and the filter's state probabilities behind it
+# (regime_states below): written by the worker that owns the symbol as its bars arrive
+# (stream/regimes.py), read by every worker, so that any of them answers
+# GET /market/regime/{symbol} and forecasts carry the same regimes.
+symbol_regimes = _table(app.GlobalTable, "symbol_regimes")
 
 
 def regime_states(symbol: str) -> tuple[RegimeState, list[float]] | None:

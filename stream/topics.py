@@ -3,6 +3,8 @@
 The by-symbol topics and the ledger are internal: keyed by symbol and written by the
 workers alone, so each event sits in its symbol's home partition (stream.keys).
 """
+from schemas import encode
+from stream import metrics
 from stream.app import app, settings
 
 MARKET_TICKS = "market.ticks"
@@ -47,3 +49,10 @@ forecast_ledger = _topic(FORECAST_LEDGER)
 model_commands = _topic(MODEL_COMMANDS)
 model_events = _topic(MODEL_EVENTS)
 dead_letters = {name: _topic(dlq(name)) for name in (*INPUTS, FORECAST_LEDGER, REGIME_EVENTS, RISK_EVENTS)}
+
+
+async def send_risk_events(key: bytes, events) -> None:
+    """A served forecast's risk events (its symbol's level changed), whichever way it was asked."""
+    for risk in events:
+        await risk_events.send(key=key, value=encode(risk))
+        metrics.risk_events_total.labels(level=risk.level).inc()

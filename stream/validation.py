@@ -52,7 +52,7 @@ async def settle(pool: asyncpg.Pool, served: str, shadow: Forecaster | None) -> 
                 continue
             scored += [score(f, came) for f in forecasts]
             if shadow is not None:
-                shadowed += [(key, f, came) for f in forecasts if f["model_version"] == served]
+                shadowed += [(key, f, came, window) for f in forecasts if f["model_version"] == served]
         await repo.insert_many(scored)
         if shadowed:
             await repo.insert_shadow(await shadow_rows(shadow, shadowed))
@@ -60,16 +60,16 @@ async def settle(pool: asyncpg.Pool, served: str, shadow: Forecaster | None) -> 
 
 
 async def shadow_rows(shadow: Forecaster, forecasts: list[tuple]) -> list[tuple]:
-    """The shadow's forecasts for (key, served forecast, outcome) triples, made from the
-    bars up to each key's day in one forward pass off the event loop. Days whose cut
-    window is too short for the shadow are left out."""
+    """The shadow's forecasts for (key, served forecast, outcome, the window the outcome
+    was read from), made from the bars up to each key's day in one forward pass off the
+    event loop. Days whose cut window is too short for the shadow are left out."""
     inputs = {}
-    for (symbol, as_of, _), _, _ in forecasts:
+    for (symbol, as_of, _), _, _, window in forecasts:
         if (symbol, as_of) not in inputs:
-            inputs[(symbol, as_of)] = as_of_inputs(windows.get(symbol), contexts.of(symbol), as_of)
+            inputs[(symbol, as_of)] = as_of_inputs(window, contexts.of(symbol), as_of)
     days = [day for day, (window, _) in inputs.items() if len(window) >= shadow.min_history]
     dists = dict(zip(days, await asyncio.to_thread(shadow.predict, [inputs[d] for d in days]))) if days else {}
-    return [shadow_score(shadow.version, f, dists[key[:2]], came) for key, f, came in forecasts
+    return [shadow_score(shadow.version, f, dists[key[:2]], came) for key, f, came, _ in forecasts
             if key[:2] in dists and key[2] in shadow.horizons]
 
 

@@ -37,7 +37,7 @@ from stream.readiness import readiness
 from stream.registry import rollback
 from stream.routing import FORWARDED_BY, forward, owner_elsewhere, served_by
 from stream.tables import contexts, regime_states, windows
-from stream.topics import forecast_ledger, model_commands, risk_events
+from stream.topics import forecast_ledger, model_commands, send_risk_events
 
 JSON = "application/json"
 ERROR_STATUS = {"unknown_symbol": 404, "rate_limited": 429, "internal_error": 503}
@@ -116,9 +116,7 @@ async def _serve_here(requests: list[ForecastRequest], received: float) -> list[
             request=ask.request, result=outcome.result, source="http",
             last_close=float(w.close[-1]) if w is not None and len(w) else None))))
         metrics.requests_total.labels(source="http", status=outcome.result.status).inc()
-        for risk in outcome.risk_events:  # a change of the symbol's risk level, first seen here
-            await risk_events.send(key=ask.request.symbol.encode(), value=encode(risk))
-            metrics.risk_events_total.labels(level=risk.level).inc()
+        await send_risk_events(ask.request.symbol.encode(), outcome.risk_events)
     await asyncio.gather(*sent)
     metrics.request_latency.labels(source="http").observe(time.monotonic() - received)
     return [o.result for o in outcomes]

@@ -19,7 +19,7 @@ from stream.keys import check_key, check_size
 from stream.lifecycle import resources
 from stream.tables import contexts, windows
 from stream.topics import (FORECAST_REQUESTS, forecast_ledger, forecast_requests, forecast_results,
-                           requests_by_symbol, risk_events)
+                           requests_by_symbol, send_risk_events)
 
 _i = settings.inference
 _within_s = settings.stream.batch_within_ms / 1000
@@ -74,9 +74,7 @@ async def serve(items: list[tuple[object, ForecastRequest]]) -> None:
         last_close = float(ask.window.close[-1]) if ask.window is not None and len(ask.window) else None
         await forecast_ledger.send(key=key, value=encode(ServedForecast(
             request=ask.request, result=result, source="kafka", last_close=last_close)))
-        for risk in outcome.risk_events:
-            await risk_events.send(key=key, value=encode(risk))
-            metrics.risk_events_total.labels(level=risk.level).inc()
+        await send_risk_events(key, outcome.risk_events)
         metrics.requests_total.labels(source="kafka", status=result.status).inc()
         metrics.request_latency.labels(source="kafka").observe(result.latency_ms / 1000)
 
