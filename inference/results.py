@@ -5,7 +5,9 @@ import numpy as np
 
 from inference.distribution import Distribution
 from inference.greeks import at_the_money
+from inference.options import implied
 from inference.risk import RiskAssessment
+from inference.surface import Surface
 from schemas import QUANTILE_KEYS, AttentionWeights, ErrorInfo, ForecastRequest, ForecastResult, HorizonForecast, RegimeInfo
 
 
@@ -13,9 +15,13 @@ def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_cl
               model_version: str, dist: Distribution, risk: RiskAssessment | None,
               regime: RegimeInfo | None, latency_ms: float, rate: float = 0.0,
               symbol_regime: RegimeInfo | None = None,
-              attention: AttentionWeights | None = None) -> ForecastResult:
-    """`rate`, the risk-free rate per year, prices the options of include_options_greeks."""
+              attention: AttentionWeights | None = None, surface: Surface | None = None) -> ForecastResult:
+    """With include_options_greeks: `rate`, the risk-free rate per year, prices options at
+    the forecast's volatility, and `surface`, the symbol's option surface, adds what the
+    market implies."""
     dist = dist.select(request.forecast_horizons)
+    options, implied_at = (implied(surface, request.symbol, as_of, last_close, dist.horizons)
+                           if request.include_options_greeks else (None, {}))
     levels = sorted(request.confidence_intervals)
     tails = np.concatenate([[(1 - c) / 2 for c in levels], [(1 + c) / 2 for c in levels]])
     bounds = last_close * np.exp(dist.at(tails))  # (H, 2L): all lower tails, then all upper
@@ -32,11 +38,12 @@ def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_cl
             prob_up=float(dist.prob_up[i]),
             options=at_the_money(last_close, h, float(dist.volatility[i]), rate)
             if request.include_options_greeks else None,
+            implied=implied_at.get(h),
         ))
     return ForecastResult(
         request_id=request_id, symbol=request.symbol, as_of=as_of, model_version=model_version,
         status="ok", forecasts=forecasts, regime=regime, symbol_regime=symbol_regime, latency_ms=latency_ms, attention_weights=attention,
-        risk=None if risk is None else risk.info(),
+        options=options, risk=None if risk is None else risk.info(),
     )
 
 

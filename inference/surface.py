@@ -14,30 +14,36 @@
   beyond the ends), which keeps it non-decreasing in T.
 
 At a horizon the surface gives the option-implied distribution of the log return
-(Breeden-Litzenberger: P(S_T <= K) = 1 + e^{rT} dC/dK, on the SVI smile), the implied
-move (the ATM straddle over spot) and the straddle's Greeks. All of it is risk-neutral:
-it is the market's price of the move, not a forecast of it.
+(Breeden-Litzenberger: P(S_T <= K) = 1 + e^{rT} dC/dK, which on a smile of total
+variance w(k) is N(-d2) + phi(d2) w'(k) / (2 sqrt(w)) in closed form), the implied move
+(the ATM straddle over spot) and the straddle's Greeks. All of it is risk-neutral: it
+is the market's price of the move, not a forecast of it.
+
+A fitted surface is kept as its `SurfaceInfo` (the SVI parameters, not the quotes), from
+which `from_info` rebuilds the same surface exactly.
 """
+import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
-from vollib.black import black
+from scipy.special import ndtr
 from vollib.black.implied_volatility import implied_volatility as black_iv
 from vollib.black_scholes_merton import black_scholes_merton
 from vollib.black_scholes_merton.greeks.analytical import delta, gamma, theta, vega
 
 from inference.greeks import TRADING_DAYS
+from schemas import OptionChain, SmileInfo, SurfaceInfo
 
 DAYS_PER_YEAR = 365.0  # option time runs in calendar days; horizons in sessions (TRADING_DAYS)
 MIN_DAYS = 7  # expiries closer than this are noise and pin risk
-MIN_QUOTES = 6
+MIN_QUOTES = 6  # out-of-the-money quotes an expiry needs to be fitted
 MAX_STDEVS = 3.0
 MAX_REL_SPREAD = 0.5
 PARITY_STRIKES = 10
-MAX_RATE_GAP = 0.03  # stale closes can fit any slope: a rate further from the stand-in is not believed  # out-of-the-money quotes an expiry needs to be fitted
+MAX_RATE_GAP = 0.03  # stale closes can fit any slope: a rate further from the stand-in is not believed
 GRID = np.linspace(-1.5, 1.0, 501)  # log-moneyness where arbitrage is kept away (and checked, finer)
 
 
@@ -54,11 +60,16 @@ class SVI:
         d = k - self.m
         return self.a + self.b * (self.rho * d + np.sqrt(d * d + self.s * self.s))
 
+    def dw(self, k: np.ndarray) -> np.ndarray:
+        """dw/dk."""
+        d = k - self.m
+        return self.b * (self.rho + d / np.sqrt(d * d + self.s * self.s))
+
     def g(self, k: np.ndarray) -> np.ndarray:
         """Durrleman's density condition: the smile admits a butterfly arbitrage where g < 0."""
         d = k - self.m
         root = np.sqrt(d * d + self.s * self.s)
-        w, w1, w2 = self.w(k), self.b * (self.rho + d / root), self.b * self.s ** 2 / root ** 3
+        w, w1, w2 = self.w(k), self.dw(k), self.b * self.s ** 2 / root ** 3
         return (1 - k * w1 / (2 * w)) ** 2 - w1 ** 2 / 4 * (1 / w + 0.25) + w2 / 2
 
 
@@ -69,25 +80,35 @@ class Slice:
     forward: float
     rate: float  # the expiry's own, from parity
     svi: SVI
-    quotes: pd.DataFrame  # the out-of-the-money quotes it was fitted on: strike, k, iv, mid, right
+    n_quotes: int
+    rmse_vol: float
+    # the out-of-the-money quotes it was fitted on (strike, k, iv, mid, right); None once stored
+    quotes: pd.DataFrame | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # by identity: a served answer is keyed by the surface it used
 class Surface:
     as_of: date
     spot: float
     slices: tuple[Slice, ...]  # by expiry
 
-    def total_variance(self, k: np.ndarray, t: float) -> np.ndarray:
+    def _between(self, t: float) -> list[tuple[float, SVI]]:
+        """The slices whose total variance, weighted, is the surface's at t."""
         ts = np.array([s.t for s in self.slices])
         if t <= ts[0]:
-            return self.slices[0].svi.w(k) * t / ts[0]  # the first slice's vol, flat in time
+            return [(t / ts[0], self.slices[0].svi)]  # the first slice's vol, flat in time
         if t >= ts[-1]:
-            return self.slices[-1].svi.w(k) * t / ts[-1]
+            return [(t / ts[-1], self.slices[-1].svi)]
         j = int(np.searchsorted(ts, t))
         lo, hi = self.slices[j - 1], self.slices[j]
         x = (t - lo.t) / (hi.t - lo.t)
-        return (1 - x) * lo.svi.w(k) + x * hi.svi.w(k)
+        return [(1 - x, lo.svi), (x, hi.svi)]
+
+    def total_variance(self, k: np.ndarray, t: float) -> np.ndarray:
+        return sum(x * svi.w(k) for x, svi in self._between(t))
+
+    def total_variance_slope(self, k: np.ndarray, t: float) -> np.ndarray:
+        return sum(x * svi.dw(k) for x, svi in self._between(t))
 
     def forward(self, t: float) -> float:
         """Interpolated in log forward per year, the carry being smooth in time."""
@@ -115,14 +136,12 @@ class Surface:
         """(L,) risk-neutral quantiles of the log return to the horizon at `levels`."""
         t = horizon_sessions / TRADING_DAYS
         f = self.forward(t)
-        strikes = f * np.exp(np.linspace(-6, 6, 2401) * np.sqrt(self.total_variance(np.array([0.0]), t)[0]))
-        k = np.log(strikes / f)
-        sig = np.sqrt(np.maximum(self.total_variance(k, t), 1e-12) / t)
-        r = self.rate(t)
-        calls = np.array([black("c", f, K, t, r, s) for K, s in zip(strikes, sig)])
-        cdf = np.clip(1 + np.exp(r * t) * np.gradient(calls, strikes), 0, 1)
-        cdf = np.maximum.accumulate(cdf)  # numerical noise in the far tails
-        return np.log(np.interp(levels, cdf, strikes) / self.spot)
+        k = np.linspace(-6, 6, 2401) * np.sqrt(self.total_variance(np.array([0.0]), t)[0])
+        root = np.sqrt(np.maximum(self.total_variance(k, t), 1e-12))
+        d2 = -k / root - root / 2
+        cdf = ndtr(-d2) + np.exp(-0.5 * d2 * d2) / np.sqrt(2 * np.pi) * self.total_variance_slope(k, t) / (2 * root)
+        cdf = np.maximum.accumulate(np.clip(cdf, 0, 1))  # rounding in the far tails
+        return np.interp(levels, cdf, k) + np.log(f / self.spot)
 
     def straddle(self, horizon_sessions: int) -> dict:
         """The at-the-money-forward straddle expiring at the horizon: price, implied move
@@ -138,6 +157,30 @@ class Surface:
                   for name, fn in (("delta", delta), ("gamma", gamma), ("vega", vega), ("theta", theta))}
         return {"strike": f, "years": t, "sigma": sigma, "rate": r, "dividend_yield": float(q), "price": float(price),
                 "implied_move": float(price / self.spot), **greeks}
+
+
+def to_info(surface: Surface, symbol: str, quotes_received: int, fit_seconds: float) -> SurfaceInfo:
+    return SurfaceInfo(
+        symbol=symbol, as_of=surface.as_of, spot=surface.spot, quotes_received=quotes_received,
+        fitted_at=datetime.now(timezone.utc), fit_seconds=fit_seconds, arbitrage=surface.arbitrage(),
+        smiles=[SmileInfo(expiry=s.expiry, years=s.t, forward=s.forward, rate=s.rate,
+                          atm_vol=float(np.sqrt(s.svi.w(np.array([0.0]))[0] / s.t)), quotes=s.n_quotes,
+                          rmse_vol=s.rmse_vol, svi=vars(s.svi)) for s in surface.slices])
+
+
+def from_info(info: SurfaceInfo) -> Surface:
+    """The surface `info` was made from, exactly (floats survive JSON unchanged)."""
+    return Surface(info.as_of, info.spot, tuple(
+        Slice(s.expiry, s.years, s.forward, s.rate, SVI(**s.svi), s.quotes, s.rmse_vol) for s in info.smiles))
+
+
+def fit_chain(chain: OptionChain, rate: float) -> SurfaceInfo:
+    """An options.quotes chain fitted; `rate` stands in where the chain names none.
+    ValueError when no expiry can be fitted."""
+    started = time.perf_counter()
+    quotes = pd.DataFrame([q.model_dump() for q in chain.quotes])
+    surface = fit_surface(quotes, chain.as_of, chain.spot, rate if chain.rate is None else chain.rate)
+    return to_info(surface, chain.symbol, len(chain.quotes), time.perf_counter() - started)
 
 
 def forwards(chain: pd.DataFrame, as_of: date, rate: float) -> pd.DataFrame:
@@ -211,8 +254,9 @@ def fit_surface(chain: pd.DataFrame, as_of: date, spot: float, rate: float) -> S
         w = g["iv"].values ** 2 * t
         weight = np.exp(-0.5 * (g["k"].values / (g["iv"].values * np.sqrt(t))) ** 2) + 0.05  # vega-like
         svi = _fit(g["k"].values, w, weight / weight.max(), t, floor)
+        rmse = float(np.sqrt(np.mean((np.sqrt(svi.w(g["k"].values) / t) - g["iv"].values) ** 2)))
         slices.append(Slice(pd.Timestamp(expiry).date(), t, float(g["forward"].iloc[0]), float(g["rate"].iloc[0]),
-                            svi, g))
+                            svi, len(g), rmse, g))
         floor = svi
     if not slices:
         raise ValueError(f"no expiry of the chain on {as_of} has {MIN_QUOTES} usable quotes")

@@ -73,6 +73,43 @@ class Bar(Event):
         return self.ts.date() if isinstance(self.ts, datetime) else self.ts
 
 
+NonNegative = Annotated[float, Field(ge=0), AfterValidator(_finite)]
+MAX_CHAIN_QUOTES = 10_000  # about 0.8 MB of JSON: under Kafka's default 1 MB message
+
+
+class ChainQuote(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    expiry: date
+    strike: Price
+    right: Literal["C", "P"]
+    bid: NonNegative
+    ask: NonNegative
+
+    @model_validator(mode="after")
+    def _spread(self) -> "ChainQuote":
+        if self.ask < self.bid:
+            raise ValueError(f"ask {self.ask} is below bid {self.bid}")
+        return self
+
+
+class OptionChain(Event):
+    """`options.quotes`: one underlying's option chain at a moment (a day's close, say),
+    whole, since its surface is fitted from all expiries together."""
+
+    symbol: Symbol
+    as_of: date
+    spot: Price  # the underlying's price the strikes refer to (unadjusted)
+    rate: Annotated[float, Field(ge=-0.05, le=0.5), AfterValidator(_finite)] | None = None  # per year; fed funds if absent
+    quotes: Annotated[list[ChainQuote], Field(min_length=1, max_length=MAX_CHAIN_QUOTES)]
+
+    @model_validator(mode="after")
+    def _expiries(self) -> "OptionChain":
+        expired = sorted({str(q.expiry) for q in self.quotes if q.expiry <= self.as_of})
+        if expired:
+            raise ValueError(f"expiries {expired[:5]} are not after as_of {self.as_of}")
+        return self
+
+
 class ForecastOptions(Event):
     """What a single request and a batch share: who asks, and how the answer is shaped."""
 
@@ -181,6 +218,67 @@ class OptionGreeks(BaseModel):
     put: OptionQuote
 
 
+class StraddleGreeks(BaseModel):
+    """The at-the-money-forward straddle expiring at the horizon, priced on the option
+    surface, in the chain's own price units (strikes are unadjusted)."""
+
+    strike: float
+    years: float  # horizon / 252
+    sigma: float  # the surface's implied volatility there, annualised
+    price: float
+    delta: float
+    gamma: float
+    vega: float  # per volatility point (0.01)
+    theta: float  # per calendar day
+
+
+class ImpliedForecast(BaseModel):
+    """What the option market prices for a horizon, beside the model's forecast. It is
+    risk-neutral: the market's price of the move, not a forecast of it."""
+
+    implied_move: float  # the straddle's price over spot
+    volatility: float  # of the log return to the horizon, at the money: compare the model's
+    quantiles: dict[str, float]  # the implied quantiles as prices, from the forecast's last close
+    straddle: StraddleGreeks
+
+
+class OptionsInfo(BaseModel):
+    """Which option surface answered include_options_greeks, or why none did."""
+
+    status: Literal["ok", "no_chain", "stale"]
+    message: str
+    chain_as_of: date | None = None
+    spot: float | None = None  # the chain's
+    expiries: int | None = None
+
+
+class SmileInfo(BaseModel):
+    """One expiry of a fitted surface: raw SVI in total variance against log(K / F)."""
+
+    expiry: date
+    years: float
+    forward: float
+    rate: float  # the expiry's own, from put-call parity
+    atm_vol: float
+    quotes: int  # out-of-the-money quotes it was fitted on
+    rmse_vol: float  # of the fit, in volatility
+    svi: dict[str, float]  # a, b, rho, m, s
+
+
+class SurfaceInfo(BaseModel):
+    """A symbol's latest fitted option surface (GET /market/options/{symbol})."""
+
+    schema_version: int = SCHEMA_VERSION
+    symbol: str
+    as_of: date
+    spot: float
+    quotes_received: int
+    fitted_at: datetime
+    fit_seconds: float
+    arbitrage: dict[str, float]  # butterfly_min_g (>= 0 is free of it), calendar_max_fall (<= 0)
+    smiles: list[SmileInfo]
+
+
 class HorizonForecast(BaseModel):
     horizon: int
     point: float
@@ -189,6 +287,7 @@ class HorizonForecast(BaseModel):
     volatility: float  # standard deviation of the log return to this horizon
     prob_up: float
     options: OptionGreeks | None = None  # when the request sets include_options_greeks
+    implied: ImpliedForecast | None = None  # the same, where the symbol's option surface is current
 
 
 class ErrorInfo(BaseModel):
@@ -241,6 +340,7 @@ class ForecastResult(BaseModel):
     risk: RiskInfo | None = None  # with risk_adjustment
     # with include_attention, from a model that attends (null from the random walk)
     attention_weights: AttentionWeights | None = None
+    options: OptionsInfo | None = None  # with include_options_greeks: the surface used, or why none
     latency_ms: float = 0.0
     disclaimer: str = DISCLAIMER
     error: ErrorInfo | None = None

@@ -7,14 +7,14 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from schemas.events import (HORIZONS, BatchRequest, BatchResult, ForecastRequest, ForecastResult, RegimeState,
-                            RetrainCommand)
+                            RetrainCommand, SurfaceInfo)
 from schemas.http import (API_KEY_HEADER, BATCH_EXAMPLE, REQUEST_EXAMPLE, RESULT_EXAMPLE, ErrorBody, FeatureImportance, Health,
                           Job, JobAccepted, Liveness, ModelStatus, Promotion, PromoteCommand, Readiness, Rollback,
                           RollbackCommand, TierChange, TierSet, USER_ID)
 
 _MODELS = (ForecastRequest, ForecastResult, BatchRequest, BatchResult, ErrorBody, Liveness, Readiness, Health, FeatureImportance,
            ModelStatus, TierChange, TierSet, PromoteCommand, Promotion, RollbackCommand, Rollback,
-           RetrainCommand, JobAccepted, Job, RegimeState)
+           RetrainCommand, JobAccepted, Job, RegimeState, SurfaceInfo)
 _INPUTS = (ForecastRequest, BatchRequest, TierChange, PromoteCommand, RollbackCommand, RetrainCommand)
 _RETRY_AFTER = {"Retry-After": {"description": "seconds until a request would be admitted",
                                 "schema": {"type": "string"}}}
@@ -90,6 +90,17 @@ def document(version: str) -> dict:
                 "responses": {
                     "200": _json("the regime state", RegimeState),
                     "404": _json("no regime for the symbol (yet)", ErrorBody),
+                    **_refusals(keyed=True),
+                },
+            }},
+            "/market/options/{symbol}": {"get": {
+                "operationId": "optionSurface",
+                "summary": "A symbol's latest option surface: SVI per expiry and its arbitrage check",
+                "security": keyed,
+                "parameters": [{"name": "symbol", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": _json("the fitted surface", SurfaceInfo),
+                    "404": _json("no chain of the symbol has been fitted", ErrorBody),
                     **_refusals(keyed=True),
                 },
             }},

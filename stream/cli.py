@@ -23,8 +23,8 @@ def _ensure_topics() -> None:
     from stream.admin import ensure_topics
     settings = load_settings()
     s = settings.stream
-    from stream.tables import context_to_bars, symbol_regimes, symbol_to_bars
-    changelogs = [t.changelog_topic.get_topic_name() for t in (symbol_to_bars, context_to_bars, symbol_regimes)]
+    from stream.tables import TABLES
+    changelogs = [t.changelog_topic.get_topic_name() for t in TABLES]
     asyncio.run(ensure_topics(settings.kafka_client(), _topics().all_names(), s.partitions,
                               s.replication_factor, changelogs))
 
@@ -93,6 +93,21 @@ def replay(data_dir: Path = typer.Option(..., help="market data folder"),
     sent = asyncio.run(publish_bars(load_settings().kafka_client(), _topics().full_name("market.ticks"),
                                     bars, rate))
     typer.echo(f"published {sent} bars")
+
+
+@cli.command("publish-chains")
+def publish_chains(data_dir: Path = typer.Option(..., help="market data folder"),
+                   symbols: str = typer.Option(None, help="comma-separated underlyings; default all"),
+                   latest: bool = typer.Option(True, help="only each underlying's last chain")) -> None:
+    """Publish the data folder's option chains to options.quotes, where workers fit them."""
+    from features.chains import chain_days
+    from stream.publish import chain_event, publish_chains as publish
+    days = chain_days(data_dir, symbols.split(",") if symbols else None)
+    if latest:
+        days = list({d.symbol: d for d in days}.values())
+    sent = asyncio.run(publish(load_settings().kafka_client(), _topics().full_name("options.quotes"),
+                               [chain_event(d) for d in days]))
+    typer.echo(f"published {sent} chains: " + ", ".join(f"{d.symbol} {d.as_of}" for d in days))
 
 
 @cli.command()

@@ -20,6 +20,9 @@ forwarded_total = Counter("tft_forwarded_total", "Events forwarded to their symb
                           ["topic"])
 regime_events_total = Counter("tft_regime_events_total", "Regime events published", ["kind"])  # change, heartbeat
 risk_events_total = Counter("tft_risk_events_total", "Changes of a symbol's risk level published", ["level"])
+option_chains_total = Counter("tft_option_chains_total", "Option chains consumed", ["outcome"])  # fitted, dead_letter
+option_fit_seconds = Histogram("tft_option_surface_fit_seconds", "Time to fit one chain's surface",
+                               buckets=(0.5, 1, 2.5, 5, 10, 20, 40, 80))
 sink_rows_total = Counter("tft_metrics_sink_results_total", "Served requests written to PostgreSQL")
 sink_errors_total = Counter("tft_metrics_sink_errors_total", "Failed metrics sink transactions")
 model_swaps_total = Counter("tft_model_swaps_total", "Switches to a newly active model version",

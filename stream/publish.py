@@ -1,4 +1,4 @@
-"""Publishing real bars and single requests from the command line."""
+"""Publishing real bars, option chains and single requests from the command line."""
 import asyncio
 from collections.abc import Callable
 import time
@@ -9,8 +9,9 @@ import pandas as pd
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from tqdm import tqdm
 
+from features.chains import QUOTES, ChainDay
 from features.data import COLUMNS
-from schemas import Bar, ForecastRequest, SchemaError, decode, encode
+from schemas import Bar, ChainQuote, ForecastRequest, OptionChain, SchemaError, decode, encode
 
 
 def bars_from_panel(panel: pd.DataFrame) -> list[Bar]:
@@ -38,6 +39,24 @@ async def publish_bars(client: dict, topic: str, bars: list[Bar], rate: float,
                     await asyncio.sleep(ahead)
         await asyncio.gather(*futures)
         return len(futures)
+    finally:
+        await producer.stop()
+
+
+def chain_event(day: ChainDay) -> OptionChain:
+    quotes = [ChainQuote(expiry=e, strike=float(k), right=r, bid=float(b), ask=float(a))
+              for e, k, r, b, a in day.quotes[QUOTES].itertuples(index=False)]
+    return OptionChain(symbol=day.symbol, as_of=day.as_of, spot=day.spot, quotes=quotes)
+
+
+async def publish_chains(client: dict, topic: str, chains: list[OptionChain]) -> int:
+    """Send each chain keyed by its symbol, in order (a symbol's surface only moves forward)."""
+    producer = AIOKafkaProducer(**client, acks="all", max_request_size=1 << 20)
+    await producer.start()
+    try:
+        for chain in chains:
+            await producer.send_and_wait(topic, encode(chain), key=chain.symbol.encode())
+        return len(chains)
     finally:
         await producer.stop()
 

@@ -23,7 +23,7 @@ from stream import metrics
 from persistence.repositories.model_registry import ModelRegistryRepository, RegisteredModel
 from stream.registry import serving, verified
 from stream.settings import Settings
-from stream.tables import regime_of
+from stream.tables import regime_of, surfaces
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class Resources:
         forecaster = await asyncio.to_thread(load_forecaster, inference)
         check_contract(forecaster, self.settings.stream.window_bars)
         return ForecastService(forecaster, self.settings.inference, metrics.observe_batch,
-                               await asyncio.to_thread(load_regime, inference), self.shared, regime_of)
+                               await asyncio.to_thread(load_regime, inference), self.shared, regime_of, surfaces.of)
 
     async def follow_registry(self) -> None:
         """Serve the registry's active version once it is not the one served. A batch being

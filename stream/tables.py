@@ -5,7 +5,7 @@ the partition that murmur2 of its name picks (`stream.keys.home_partition`), on 
 worker that owns that partition, whatever partition its bars and requests first
 arrived on. The cross-asset series every forecast needs (VIX, SPY, sector ETFs, rates,
 and the option-implied series of each underlying) are also kept in a global table,
-which every worker holds in full, as are the symbols' regimes.
+which every worker holds in full, as are the symbols' regimes and option surfaces.
 
 Faust's RocksDB store files a write under the partition of the event being processed,
 and a batch holds events of several partitions, so writes name their event
@@ -22,7 +22,8 @@ from faust.streams import _current_event  # the store reads the current event fr
 from features.cross_asset import CONTEXT_SYMBOLS, Context
 from features.options import option_series
 from features.window import BarWindow
-from schemas import RegimeInfo, RegimeState
+from inference.surface import Surface, from_info
+from schemas import RegimeInfo, RegimeState, SurfaceInfo
 from stream.app import app, settings
 
 # The tables hold a few MB (55 windows of 512 bars); Faust's RocksDB defaults (a 2 GiB
@@ -45,6 +46,10 @@ context_to_bars = _table(app.GlobalTable, "context_to_bars")
 # (stream/regimes.py), read by every worker, so that any of them answers
 # GET /market/regime/{symbol} and forecasts carry the same regimes.
 symbol_regimes = _table(app.GlobalTable, "symbol_regimes")
+# Each underlying's latest option surface (schemas.SurfaceInfo as JSON), fitted by
+# whichever worker consumed its chain (stream/agents/options.py), read by every worker.
+option_surfaces = _table(app.GlobalTable, "option_surfaces")
+TABLES = (symbol_to_bars, context_to_bars, symbol_regimes, option_surfaces)
 
 
 def regime_states(symbol: str) -> tuple[RegimeState, list[float]] | None:
@@ -59,6 +64,34 @@ def regime_states(symbol: str) -> tuple[RegimeState, list[float]] | None:
 def regime_of(symbol: str) -> RegimeInfo | None:
     held = regime_states(symbol)
     return None if held is None else held[0].regime
+
+
+class Surfaces:
+    """Decoded option surfaces, decoded again only when the stored bytes change: the same
+    Surface object comes back while a symbol's surface is unchanged (see inference.service)."""
+
+    def __init__(self, table):
+        self.table = table
+        self._decoded: dict[bytes, tuple[bytes, SurfaceInfo, Surface]] = {}
+
+    def info(self, symbol: str) -> SurfaceInfo | None:
+        held = self._held(symbol)
+        return None if held is None else held[1]
+
+    def of(self, symbol: str) -> Surface | None:
+        held = self._held(symbol)
+        return None if held is None else held[2]
+
+    def _held(self, symbol: str) -> tuple[bytes, SurfaceInfo, Surface] | None:
+        key = symbol.encode()
+        raw = self.table.get(key)
+        if not raw:
+            return None
+        held = self._decoded.get(key)
+        if held is None or held[0] != raw:
+            info = SurfaceInfo.model_validate_json(raw)
+            held = self._decoded[key] = (raw, info, from_info(info))
+        return held
 
 
 @contextlib.contextmanager
@@ -141,3 +174,4 @@ class Contexts:
 windows = Windows(symbol_to_bars)
 context_windows = Windows(context_to_bars)
 contexts = Contexts(context_windows, settings.stream.context_refresh_s)
+surfaces = Surfaces(option_surfaces)

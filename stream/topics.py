@@ -8,13 +8,14 @@ from stream import metrics
 from stream.app import app, settings
 
 MARKET_TICKS = "market.ticks"
+OPTIONS_QUOTES = "options.quotes"
 FORECAST_REQUESTS = "forecast.requests"
 FORECAST_RESULTS = "forecast.results"
 REGIME_EVENTS = "regime.events"
 RISK_EVENTS = "risk.events"
 MODEL_COMMANDS = "model.commands"
 MODEL_EVENTS = "model.events"
-INPUTS = (MARKET_TICKS, FORECAST_REQUESTS, MODEL_COMMANDS)
+INPUTS = (MARKET_TICKS, OPTIONS_QUOTES, FORECAST_REQUESTS, MODEL_COMMANDS)
 OUTPUTS = (FORECAST_RESULTS, REGIME_EVENTS, RISK_EVENTS, MODEL_EVENTS)
 BY_SYMBOL = ".by-symbol"
 FORECAST_LEDGER = "forecast.ledger"
@@ -39,6 +40,7 @@ def _topic(name: str):
 
 
 market_ticks = _topic(MARKET_TICKS)
+options_quotes = _topic(OPTIONS_QUOTES)
 forecast_requests = _topic(FORECAST_REQUESTS)
 forecast_results = _topic(FORECAST_RESULTS)
 regime_events = _topic(REGIME_EVENTS)

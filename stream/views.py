@@ -6,6 +6,7 @@ The contract is `schemas/openapi.py`, served at /openapi.json. Every refusal car
 import asyncio
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 import math
 import sys
 import time
@@ -36,7 +37,7 @@ from stream.lifecycle import resources
 from stream.readiness import readiness
 from stream.registry import rollback
 from stream.routing import FORWARDED_BY, forward, owner_elsewhere, served_by
-from stream.tables import contexts, regime_states, windows
+from stream.tables import contexts, regime_states, surfaces, windows
 from stream.topics import forecast_ledger, model_commands, send_risk_events
 
 JSON = "application/json"
@@ -174,23 +175,44 @@ class GenerateBatch(View):
                           content_type=JSON, headers=served_by())
 
 
+def _held_for(view: View, request: Request, symbol: str, find: Callable[[str], dict | None],
+              missing: str) -> Response:
+    """A reader's look at what is held for one symbol: 422 for a name that is not a symbol,
+    404 with `missing` (formatted with the symbol) when nothing is held."""
+    if (refused := _refused(view, request, "reader")) is not None:
+        return refused
+    try:
+        symbol = check_symbol(symbol)
+    except ValueError as e:
+        return _error(view, 422, "invalid_request", f"symbol: {e}")
+    found = find(symbol)
+    if found is None:
+        return _error(view, 404, "not_found", missing.format(symbol=symbol))
+    return _json(view, found)
+
+
 @app.page("/market/regime/{symbol}")
 class MarketRegime(View):
     """A symbol's regime as of its last bar: probabilities, confidence, since when, for how
     many sessions, and the regime before it. Any worker answers: the states are global."""
 
     async def get(self, request: Request, symbol: str) -> Response:
-        if (refused := _refused(self, request, "reader")) is not None:
-            return refused
-        try:
-            symbol = check_symbol(symbol)
-        except ValueError as e:
-            return _error(self, 422, "invalid_request", f"symbol: {e}")
-        held = regime_states(symbol)
-        if held is None:
-            return _error(self, 404, "not_found", f"no regime for {symbol}: no bars of it yet, too few, "
-                                                  "or not a traded price series")
-        return _json(self, held[0].model_dump(mode="json", exclude_none=True))
+        def state(symbol: str) -> dict | None:
+            held = regime_states(symbol)
+            return None if held is None else held[0].model_dump(mode="json", exclude_none=True)
+        return _held_for(self, request, symbol, state, "no regime for {symbol}: no bars of it yet, too few, "
+                                                       "or not a traded price series")
+
+
+@app.page("/market/options/{symbol}")
+class OptionSurface(View):
+    """A symbol's latest option surface, fitted from its last chain on options.quotes."""
+
+    async def get(self, request: Request, symbol: str) -> Response:
+        def surface(symbol: str) -> dict | None:
+            info = surfaces.info(symbol)
+            return None if info is None else info.model_dump(mode="json")
+        return _held_for(self, request, symbol, surface, "no option chain of {symbol} has been fitted")
 
 
 @app.page("/features/{symbol}/importance")

@@ -3,22 +3,30 @@ AAPL on 2014-06-02 (end-of-day closes)."""
 from datetime import date
 
 import numpy as np
-import pandas as pd
 import pytest
 from vollib.black import black
 from vollib.black_scholes_merton import black_scholes_merton
 
-from features.data import find
-from inference.surface import MAX_REL_SPREAD, fit_surface, forwards, implied
+from features.chains import chain_days
+from inference.greeks import TRADING_DAYS
+from inference.surface import MAX_REL_SPREAD, fit_chain, fit_surface, forwards, from_info, implied, to_info
+from schemas import SurfaceInfo
+from stream.publish import chain_event
 
 SPX_DAY, SPX_SPOT, RATE = date(2011, 1, 24), 1290.59, 0.0017  # fed funds on the day
+AAPL_DAY = date(2014, 6, 2)
+
+
+def chain_of(data_dir, symbol: str, day: date):
+    (found,) = [c for c in chain_days(data_dir, [symbol]) if c.as_of == day]
+    return found
 
 
 @pytest.fixture(scope="module")
 def spx_chain(data_dir):
-    d = pd.read_csv(find(data_dir, "spx_option_quotes_2011"))
-    return pd.DataFrame({"expiry": pd.to_datetime(d["dtExpiry"]).dt.date, "strike": d["Strike"].astype(float),
-                         "right": d["Type"], "bid": d["PBid"], "ask": d["PAsk"]})
+    found = chain_of(data_dir, "SPX", SPX_DAY)
+    assert found.spot == SPX_SPOT
+    return found.quotes
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +65,8 @@ def test_the_svi_surface_fits_the_quotes_with_no_static_arbitrage(spx, data_dir)
         assert np.sqrt(np.mean((fitted - s.quotes["iv"].values) ** 2)) < 0.02  # two vol points
     worst = spx.arbitrage()
     assert worst["butterfly_min_g"] >= 0 and worst["calendar_max_fall"] <= 0
-    lean = pd.read_csv(find(data_dir, "lean_option_chains"))
-    g = lean[(lean["underlying"] == "AAPL") & (lean["date"] == "2014-06-02") & (lean["close"] > 0)]
-    chain = pd.DataFrame({"expiry": pd.to_datetime(g["expiry"].astype(str)).dt.date, "strike": g["strike"],
-                          "right": g["right"].str.upper().str[0], "bid": g["close"], "ask": g["close"]})
-    aapl = fit_surface(chain, date(2014, 6, 2), float(g["underlying_close"].iloc[0]), 0.0009)
+    chain = chain_of(data_dir, "AAPL", AAPL_DAY)
+    aapl = fit_surface(chain.quotes, AAPL_DAY, chain.spot, 0.0009)
     worst = aapl.arbitrage()
     assert len(aapl.slices) >= 8 and worst["butterfly_min_g"] >= 0 and worst["calendar_max_fall"] <= 0
 
@@ -99,3 +104,38 @@ def test_the_smiles_plot_is_written(spx, tmp_path):
     from inference.surface import plot_smiles
     path = plot_smiles(spx, tmp_path / "smiles.png", "SPX 2011-01-24")
     assert path.stat().st_size > 20_000
+
+
+def test_the_closed_form_density_is_breeden_litzenberger_on_the_smile(spx):
+    """N(-d2) + phi(d2) w'(k) / (2 sqrt(w)) against 1 + e^{rT} dC/dK taken numerically from
+    Black-76 prices on the same smile."""
+    levels = np.array([0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.98])
+    for h in (1, 5, 21, 63):
+        t = h / TRADING_DAYS
+        f = spx.forward(t)
+        strikes = f * np.exp(np.linspace(-6, 6, 2401) * np.sqrt(spx.total_variance(np.array([0.0]), t)[0]))
+        sigma = np.sqrt(spx.total_variance(np.log(strikes / f), t) / t)
+        calls = np.array([black("c", f, k, t, spx.rate(t), s) for k, s in zip(strikes, sigma)])
+        cdf = np.maximum.accumulate(np.clip(1 + np.exp(spx.rate(t) * t) * np.gradient(calls, strikes), 0, 1))
+        numeric = np.log(np.interp(levels, cdf, strikes) / spx.spot)
+        assert np.abs(spx.distribution(h, levels) - numeric).max() < 1e-5
+
+
+def test_a_stored_surface_is_the_fitted_one(spx):
+    stored = to_info(spx, "SPX", 1196, 1.0).model_dump_json()
+    again = from_info(SurfaceInfo.model_validate_json(stored))
+    levels = np.array([0.1, 0.5, 0.9])
+    for h in (1, 10, 21, 200):
+        assert np.array_equal(again.distribution(h, levels), spx.distribution(h, levels))
+        assert again.straddle(h) == spx.straddle(h)
+    assert again.arbitrage() == spx.arbitrage()
+
+
+def test_a_chain_event_is_fitted_and_one_with_no_usable_expiry_says_why(data_dir):
+    aapl = fit_chain(chain_event(chain_of(data_dir, "AAPL", AAPL_DAY)), rate=0.0009)
+    assert aapl.symbol == "AAPL" and aapl.as_of == AAPL_DAY and len(aapl.smiles) >= 8
+    assert all(s.quotes >= 6 for s in aapl.smiles)
+    assert np.median([s.rmse_vol for s in aapl.smiles]) < 0.05  # trade closes, not quotes: some are stale
+    # SPY's sample of 2023-12-29 holds a few deep in-the-money calls, two and four days out
+    with pytest.raises(ValueError, match="usable quotes|no forward"):
+        fit_chain(chain_event(chain_of(data_dir, "SPY", date(2023, 12, 29))), rate=0.053)

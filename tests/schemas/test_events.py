@@ -1,7 +1,10 @@
+import re
+
 import orjson
 import pytest
 
-from schemas import Bar, DeadLetter, ForecastRequest, ForecastResult, SchemaError, decode, encode
+from schemas import Bar, DeadLetter, ForecastRequest, ForecastResult, OptionChain, SchemaError, decode, encode
+from schemas.events import MAX_CHAIN_QUOTES
 
 GOOD_BAR = {"symbol": "SPY", "ts": "2023-12-29", "open": 476.49, "high": 477.03, "low": 473.3,
             "close": 475.31, "volume": 122_283_100}
@@ -82,3 +85,33 @@ def test_every_field_that_may_be_null_has_a_default_so_that_encoded_events_decod
                 if nullable and info.is_required():
                     missing.append(f"{name}.{field}")
     assert missing == []
+
+
+CHAIN = {"symbol": "SPX", "as_of": "2011-01-24", "spot": 1290.59,
+         "quotes": [{"expiry": "2011-02-19", "strike": 1300.0, "right": "C", "bid": 18.3, "ask": 19.5},
+                    {"expiry": "2011-02-19", "strike": 1300.0, "right": "P", "bid": 27.1, "ask": 28.4}]}
+
+
+def chain(quotes=None, **changes) -> bytes:
+    return orjson.dumps({**CHAIN, **changes, "quotes": [{**CHAIN["quotes"][0], **q} for q in quotes]
+                         if quotes is not None else CHAIN["quotes"]})
+
+
+def test_an_option_chain_round_trips():
+    c = decode(OptionChain, chain())
+    assert (c.symbol, str(c.as_of), c.rate, len(c.quotes)) == ("SPX", "2011-01-24", None, 2)
+    assert decode(OptionChain, encode(c)) == c
+
+
+@pytest.mark.parametrize("body, reason", [
+    (chain([{"ask": 18.0}]), "ask 18.0 is below bid 18.3"),
+    (chain([{"right": "X"}]), "right: Input should be 'C' or 'P'"),
+    (chain([{"strike": 0}]), "strike: Input should be greater than 0"),
+    (chain([{"expiry": "2011-01-24"}]), "expiries ['2011-01-24'] are not after as_of 2011-01-24"),
+    (chain([]), "quotes: List should have at least 1 item"),
+    (chain([{}] * (MAX_CHAIN_QUOTES + 1)), "quotes: List should have at most 10000 items"),
+    (chain(rate=0.9), "rate: Input should be less than or equal to 0.5"),
+])
+def test_bad_chains_are_refused_with_a_reason(body, reason):
+    with pytest.raises(SchemaError, match=re.escape(reason)):
+        decode(OptionChain, body)
