@@ -41,8 +41,11 @@ NEVER = "never"  # the forecast's day has left the window, or never was in it: i
 def outcome(window: BarWindow, as_of: date, horizon: int) -> Outcome | str | None:
     """What settles the forecasts made on `as_of` for `horizon`: the bar `horizon` bars
     after it in the window; None while that bar has not come, NEVER if it cannot."""
-    a = int(np.searchsorted(window.dates, np.datetime64(as_of, "D")))
-    if a >= len(window) or window.dates[a] != np.datetime64(as_of, "D") or a < RW_WINDOW:
+    day = np.datetime64(as_of, "D")
+    if len(window) == 0 or day > window.dates[-1]:
+        return None  # the window has not reached the day: its bars are still coming (a restart's seeding)
+    a = int(np.searchsorted(window.dates, day))
+    if window.dates[a] != day or a < RW_WINDOW:
         return NEVER
     t = a + horizon
     if t >= len(window):

@@ -35,25 +35,32 @@ def read(book, window, held: tuple[RegimeState, list[float]] | None, model_versi
 
 
 async def track(joined: list) -> None:
-    """`joined`: (event, the window after its bar), in the order the bars joined. The
-    table is written for every bar before any event is sent: a request served meanwhile
-    sees each window with its own regime."""
+    """`joined`: (event, the window after its bar), in the order the bars joined. Each
+    symbol's state is written once per batch, its last, before any event is sent: the
+    windows are stored once per batch too, so a request served meanwhile sees each window
+    with its own regime."""
     service = (await resources.opened()).service
     if service.regime is None:
         return
-    news: list[RegimeEvent] = []
+    by_symbol: dict[str, list] = {}
     for event, window in joined:
-        if asset_class(window.symbol) is None:
+        by_symbol.setdefault(window.symbol, []).append((event, window))
+    news: list[RegimeEvent] = []
+    for symbol, items in by_symbol.items():
+        if asset_class(symbol) is None:
             continue
-        held = regime_states(window.symbol)
-        reading = read(service.regime, window, held, service.model_version)
-        if reading is None:
-            continue
-        info, states = reading
-        now = advance(held and held[0], window.symbol, window.last_date, info, service.model_version)
-        with as_event(event):
-            symbol_regimes[window.symbol.encode()] = encode_state(now, states)
-        news.append(now)
+        held, last = regime_states(symbol), None
+        for event, window in items:
+            reading = read(service.regime, window, held, service.model_version)
+            if reading is None:
+                continue
+            info, states = reading
+            now = advance(held and held[0], symbol, window.last_date, info, service.model_version)
+            held, last = (now, states), event
+            news.append(now)
+        if last is not None:
+            with as_event(last):
+                symbol_regimes[symbol.encode()] = encode_state(*held)
     for now in news:
         await regime_events.send(key=now.symbol.encode(), value=encode(now))
         metrics.regime_events_total.labels(now.kind).inc()

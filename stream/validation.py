@@ -47,9 +47,10 @@ async def settle(pool: asyncpg.Pool, served: str, shadow: Forecaster | None) -> 
                 continue
             if (came := outcome(window, key[1], key[2])) is None:
                 continue
-            forecasts = await repo.settle(key)
-            if came is NEVER:
+            if came is NEVER:  # its forecasts stay unscored, and are not read
+                await repo.drop(key)
                 continue
+            forecasts = await repo.settle(key)
             scored += [score(f, came) for f in forecasts]
             if shadow is not None:
                 shadowed += [(key, f, came, window) for f in forecasts if f["model_version"] == served]

@@ -21,6 +21,10 @@ class ValidationRepository:
     async def pending(self, symbols: list[str], limit: int) -> list[tuple]:
         return [tuple(r) for r in await self.conn.fetch(_SQL["pending"], symbols, limit)]
 
+    async def drop(self, key: tuple) -> None:
+        """The key taken off the pending list unread: nothing can settle it."""
+        await self.conn.execute(_SQL["settle"], *key)
+
     async def settle(self, key: tuple) -> list[dict]:
         """Inside a transaction: the key taken off the pending list, and its forecasts not
         scored yet (read after the key is locked: none committed before is missed)."""

@@ -33,6 +33,8 @@ def test_the_outcome_is_the_bar_horizon_sessions_later_not_calendar_days(panel):
     assert outcome(w, pd.Timestamp("2023-12-28").date(), 5) is None  # its bar has not come yet
     assert outcome(w, pd.Timestamp("2023-11-23").date(), 1) is NEVER  # a holiday: no forecast was made on it
     assert outcome(w, pd.Timestamp("2019-01-02").date(), 1) is NEVER  # long gone from the window
+    # a window still being filled (a restart seeding it) has not reached the day: wait
+    assert outcome(window_of(panel, "SPY", "2023-06-30", 300), pd.Timestamp("2023-11-22").date(), 5) is None
 
 
 async def test_scores_equal_what_evaluate_computes_for_the_same_forecasts(panel):
