@@ -84,15 +84,19 @@ class ForecastService:
                  on_batch: Callable[[int, float], None] | None = None,
                  regime: RegimeBook | None = None, shared: SharedForecasts | None = None,
                  regime_of: Callable[[str], RegimeInfo | None] | None = None,
-                 surface_of: Callable[[str], Surface | None] = lambda symbol: None):
+                 surface_of: Callable[[str], Surface | None] = lambda symbol: None,
+                 on_cache: Callable[[str, int], None] = lambda where, n: None):
         """`regime_of`: where symbols' regimes are kept as their bars arrive (the stream's
         table of them); without it they are read from the windows here. `surface_of`: each
-        symbol's latest option surface, the same object while it is unchanged."""
+        symbol's latest option surface, the same object while it is unchanged. `on_cache(where,
+        n)`: n distributions were found held by this worker ("worker"), shared by another
+        ("shared"), or not found and computed ("miss")."""
         self.forecaster = forecaster
         self.config = config
         self.regime = regime
         self.regime_of = regime_of
         self.surface_of = surface_of
+        self.on_cache = on_cache
         self.shared = shared
         self._bases: dict[str, Base] = {}  # symbol -> its latest base
         # Bases computed while the shared store was away, to share once it is back: a
@@ -165,12 +169,15 @@ class ForecastService:
             if base is None:
                 w, c = pairs[i]
                 todo.setdefault((w.symbol, id(w), id(c)), i)
+        self.on_cache("worker", len(pairs) - len(todo))
         if todo:
             idx = list(todo.values())
             keys = [inputs_key(self.model_version, *pairs[i]) for i in idx]
             found = [None if raw is None else distribution_from_bytes(raw)
                      for raw in await self.shared.get_many(keys)] if self.shared else [None] * len(idx)
             missing = [j for j, d in enumerate(found) if d is None]
+            self.on_cache("shared", len(idx) - len(missing))
+            self.on_cache("miss", len(missing))
             if missing:
                 computed = await self._computed([pairs[idx[j]] for j in missing])
                 self.computed += len(computed)

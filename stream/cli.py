@@ -30,6 +30,14 @@ def _ensure_topics() -> None:
 
 
 @cli.command()
+def topics() -> None:
+    """Create the service's topics that do not exist yet: KAFKA_PARTITIONS each, the tables'
+    changelogs compacted (a deployment's topic job; the worker does it too at start)."""
+    _ensure_topics()
+    typer.echo("topics ready")
+
+
+@cli.command()
 def worker(loglevel: str = typer.Option("info", help="debug, info, warning, error")) -> None:
     """Run the Faust worker with its HTTP server, in the foreground."""
     _ensure_topics()

@@ -60,6 +60,7 @@ class Resources:
         service = await self._service(inference)
         self.gate = RedisGate(self.redis, p.rate_limits, p.default_tier, p.receipt_ttl_s, self.redis_backoff)
         self.serving = Serving(service, self.gate)
+        metrics.serving(service.model_version, service.forecaster.describe())
         if inference.model != "baseline":
             async with self.pool.acquire() as conn:
                 await self._follow_shadow(await ModelRegistryRepository(conn).active())
@@ -71,7 +72,8 @@ class Resources:
         forecaster = await asyncio.to_thread(load_forecaster, inference)
         check_contract(forecaster, self.settings.stream.window_bars)
         return ForecastService(forecaster, self.settings.inference, metrics.observe_batch,
-                               await asyncio.to_thread(load_regime, inference), self.shared, regime_of, surfaces.of)
+                               await asyncio.to_thread(load_regime, inference), self.shared, regime_of, surfaces.of,
+                               metrics.observe_cache)
 
     async def follow_registry(self) -> None:
         """Serve the registry's active version once it is not the one served. A batch being
@@ -92,6 +94,7 @@ class Resources:
             service = await self._service(await self._inference_for(current))
         previous = self.serving.service
         self.serving.service = service
+        metrics.serving(service.model_version, service.forecaster.describe())
         self._loaded[previous.model_version] = previous
         while len(self._loaded) >= max(1, self.settings.inference.model_cache_size):
             self._loaded.popitem(last=False)  # the least recently served goes

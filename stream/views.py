@@ -116,7 +116,7 @@ async def _serve_here(requests: list[ForecastRequest], received: float) -> list[
         sent.append(await forecast_ledger.send(key=ask.request.symbol.encode(), value=encode(ServedForecast(
             request=ask.request, result=outcome.result, source="http",
             last_close=float(w.close[-1]) if w is not None and len(w) else None))))
-        metrics.requests_total.labels(source="http", status=outcome.result.status).inc()
+        metrics.count_result("http", outcome.result)
         await send_risk_events(ask.request.symbol.encode(), outcome.risk_events)
     await asyncio.gather(*sent)
     metrics.request_latency.labels(source="http").observe(time.monotonic() - received)

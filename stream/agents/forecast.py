@@ -75,7 +75,7 @@ async def serve(items: list[tuple[object, ForecastRequest]]) -> None:
         await forecast_ledger.send(key=key, value=encode(ServedForecast(
             request=ask.request, result=result, source="kafka", last_close=last_close)))
         await send_risk_events(key, outcome.risk_events)
-        metrics.requests_total.labels(source="kafka", status=result.status).inc()
+        metrics.count_result("kafka", result)
         metrics.request_latency.labels(source="kafka").observe(result.latency_ms / 1000)
 
 

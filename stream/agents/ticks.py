@@ -8,6 +8,7 @@ client's partitioner) go through market.ticks.by-symbol first. Bars are applied 
 batch at a time: each window is decoded and stored once per batch, however many of its
 bars the batch holds.
 """
+import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -49,6 +50,9 @@ def apply_bars(events: list, bars: list[Bar]) -> tuple[list[tuple[object, str]],
                 if is_context(symbol):
                     context_windows.put(window)
     metrics.bars_total.inc(len(bars) - len(refused))
+    now = time.time()
+    for symbol in {window.symbol for _, window in joined}:
+        metrics.last_bar.labels(symbol).set(now)
     return refused, joined
 
 
