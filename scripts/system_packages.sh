@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# PostgreSQL and Redis from Debian's packages, installed only when missing.
+# PostgreSQL and Redis from Debian's packages, and Chromium for the status page's browser
+# test, installed only when missing.
 set -euo pipefail
 missing=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v chromium >/dev/null || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
 echo "installing ${missing[*]} from Debian's packages"
