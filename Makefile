@@ -7,9 +7,23 @@ VENV := .venv
 MODEL := artifacts/default.pt
 MODEL_END ?= 2023-12-29
 
-.PHONY: setup run test test-unit system-packages model clean
+# Helm, pinned, built from the Go module proxy (no Helm release download is reachable here).
+HELM_VERSION := v3.17.3
+HELM := .tools/helm-$(HELM_VERSION)
+KUBE_VERSION := 1.30.0
 
-setup: $(VENV)/.installed .kafka/libs/.fetched system-packages
+.PHONY: setup run test test-unit system-packages model k8s clean
+
+setup: $(VENV)/.installed .kafka/libs/.fetched system-packages $(HELM)
+
+$(HELM):
+	mkdir -p .tools/bin
+	GOBIN=$(CURDIR)/.tools/bin GOFLAGS=-mod=mod go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv .tools/bin/helm $@
+
+# k8s/ is the chart rendered with its defaults, for `kubectl apply -f k8s/`; a test checks it matches.
+k8s: $(HELM)
+	$(HELM) template tft-forecast helm/tft-forecast --kube-version $(KUBE_VERSION) > k8s/tft-forecast.yaml
 
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
