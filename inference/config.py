@@ -1,6 +1,8 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+from inference.conformal import GAMMA
+
 
 @dataclass(frozen=True)
 class InferenceConfig:
@@ -12,6 +14,10 @@ class InferenceConfig:
     # others are reported beside them. The kept ones are those the walk-forward showed help.
     risk_rules: tuple[str, ...] = ("vix_inversion", "drawdown")
     device: str = "cpu"
+    # ADAPTIVE_INTERVALS: serve intervals scaled by what live validation learnt
+    # (inference/conformal.py); ADAPTIVE_GAMMA its step per outcome day.
+    adaptive_intervals: bool = True
+    adaptive_gamma: float = GAMMA
     # What TFT_MODEL=default serves: the committed artifact of a checkout, or wherever an
     # install put it (TFT_DEFAULT_ARTIFACT; the image's is /app/artifacts/default.pt).
     default_artifact: Path = Path(__file__).resolve().parents[1] / "artifacts" / "default.pt"

@@ -3,6 +3,7 @@ from datetime import date
 
 import numpy as np
 
+from inference.conformal import LEVELS, AdaptiveScales, intervals, scaled_quantiles
 from inference.distribution import Distribution
 from inference.greeks import at_the_money
 from inference.options import implied
@@ -15,25 +16,30 @@ def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_cl
               model_version: str, dist: Distribution, risk: RiskAssessment | None,
               regime: RegimeInfo | None, latency_ms: float, rate: float = 0.0,
               symbol_regime: RegimeInfo | None = None,
-              attention: AttentionWeights | None = None, surface: Surface | None = None) -> ForecastResult:
+              attention: AttentionWeights | None = None, surface: Surface | None = None,
+              scales: dict | None = None) -> ForecastResult:
     """With include_options_greeks: `rate`, the risk-free rate per year, prices options at
     the forecast's volatility, and `surface`, the symbol's option surface, adds what the
-    market implies."""
+    market implies. `scales`: horizon -> the log interval scales learnt online
+    (inference/conformal.py), which spread that horizon's intervals and quantiles further."""
     dist = dist.select(request.forecast_horizons)
     options, implied_at = (implied(surface, request.symbol, as_of, last_close, dist.horizons)
                            if request.include_options_greeks else (None, {}))
     levels = sorted(request.confidence_intervals)
-    tails = np.concatenate([[(1 - c) / 2 for c in levels], [(1 + c) / 2 for c in levels]])
-    bounds = last_close * np.exp(dist.at(tails))  # (H, 2L): all lower tails, then all upper
-    quantiles = last_close * np.exp(dist.quantiles)  # (H, Q)
     forecasts = []
     for i, h in enumerate(dist.horizons):
+        adaptive = AdaptiveScales(log_scale=scales[h]) if scales and h in scales else None
+        s = adaptive.scales(levels) if adaptive else np.ones(len(levels))
+        lo, hi = intervals(dist.quantiles[i:i + 1], levels, s)  # (1, L) each, log returns
+        q = scaled_quantiles(dist.quantiles[i:i + 1], adaptive)[0] if adaptive else dist.quantiles[i]
         forecasts.append(HorizonForecast(
             horizon=h,
             point=float(last_close * np.exp(dist.point[i])),
-            quantiles={k: float(v) for k, v in zip(QUANTILE_KEYS, quantiles[i])},
-            intervals={str(c): (float(bounds[i, j]), float(bounds[i, len(levels) + j]))
+            quantiles={k: float(v) for k, v in zip(QUANTILE_KEYS, last_close * np.exp(q))},
+            intervals={str(c): (float(last_close * np.exp(lo[0, j])), float(last_close * np.exp(hi[0, j])))
                        for j, c in enumerate(levels)},
+            interval_scales=None if adaptive is None else
+            {str(c): float(v) for c, v in zip(LEVELS, adaptive.scales(LEVELS))},
             volatility=float(dist.volatility[i]),
             prob_up=float(dist.prob_up[i]),
             options=at_the_money(last_close, h, float(dist.volatility[i]), rate)

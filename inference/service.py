@@ -85,18 +85,21 @@ class ForecastService:
                  regime: RegimeBook | None = None, shared: SharedForecasts | None = None,
                  regime_of: Callable[[str], RegimeInfo | None] | None = None,
                  surface_of: Callable[[str], Surface | None] = lambda symbol: None,
-                 on_cache: Callable[[str, int], None] = lambda where, n: None):
+                 on_cache: Callable[[str, int], None] = lambda where, n: None,
+                 scales_of: Callable[[str], tuple[int, dict]] = lambda version: (0, {})):
         """`regime_of`: where symbols' regimes are kept as their bars arrive (the stream's
         table of them); without it they are read from the windows here. `surface_of`: each
         symbol's latest option surface, the same object while it is unchanged. `on_cache(where,
         n)`: n distributions were found held by this worker ("worker"), shared by another
-        ("shared"), or not found and computed ("miss")."""
+        ("shared"), or not found and computed ("miss"). `scales_of(version)`: (generation,
+        horizon -> log interval scales) learnt online for the version (inference/conformal.py)."""
         self.forecaster = forecaster
         self.config = config
         self.regime = regime
         self.regime_of = regime_of
         self.surface_of = surface_of
         self.on_cache = on_cache
+        self.scales_of = scales_of
         self.shared = shared
         self._bases: dict[str, Base] = {}  # symbol -> its latest base
         # Bases computed while the shared store was away, to share once it is back: a
@@ -225,11 +228,12 @@ class ForecastService:
     def shape(self, request: ForecastRequest, request_id: str, base: Base, latency_ms: float) -> Outcome:
         """One request's answer from its symbol's base."""
         surface = self.surface_of(request.symbol) if request.include_options_greeks else None
+        generation, scales = self.scales_of(self.model_version)
         options = (tuple(request.forecast_horizons), tuple(request.confidence_intervals), request.risk_adjustment,
-                   request.include_options_greeks, request.include_attention, surface)
+                   request.include_options_greeks, request.include_attention, surface, generation)
         template = base.shaped.get(options)
         if template is None:
-            template = base.shaped[options] = self._shape(request, base, surface)
+            template = base.shaped[options] = self._shape(request, base, surface, scales)
         events = (self._risk_event(base, base.untold.pop(), request_id),) if base.untold else ()
         return Outcome(template.model_copy(update={"request_id": request_id, "latency_ms": latency_ms,
                                                    "batch_id": request.batch_id}), events)
@@ -244,7 +248,7 @@ class ForecastService:
                          message=f"{base.window.symbol} risk is {r.level} (was {before or 'unknown'}): "
                                  f"intervals widened {r.scale:.2f}x; {why}")
 
-    def _shape(self, request: ForecastRequest, base: Base, surface: Surface | None) -> ForecastResult:
+    def _shape(self, request: ForecastRequest, base: Base, surface: Surface | None, scales: dict) -> ForecastResult:
         request_id, latency_ms = "", 0.0  # each request's own, set by shape()
         dist, risk = base.dist, base.risk if request.risk_adjustment else None
         if risk is not None:
@@ -252,7 +256,7 @@ class ForecastService:
         result = ok_result(request=request, request_id=request_id, model_version=self.model_version,
                            as_of=base.as_of, last_close=base.last_close, dist=dist, risk=risk,
                            regime=base.regime, symbol_regime=base.symbol_regime, rate=base.rate,
-                           latency_ms=latency_ms, surface=surface,
+                           latency_ms=latency_ms, surface=surface, scales=scales,
                            attention=attention_weights(dist.select(request.forecast_horizons), base.window,
                                                        self.forecaster.input_names)
                            if request.include_attention else None)

@@ -20,6 +20,7 @@ from scipy.stats import norm
 
 from features.cross_asset import Context
 from features.window import BarWindow
+from inference import conformal
 from inference.distribution import Distribution
 from schemas import QUANTILE_KEYS, QUANTILES
 from tft.evaluate import RW_WINDOW, pinball
@@ -68,8 +69,10 @@ def score(forecast: dict, outcome: Outcome) -> tuple:
     q = np.log(np.array([forecast[f"q{round(float(k) * 100)}"] for k in QUANTILE_KEYS]) / close)  # (Q,)
     point = math.log(forecast["point"] / close)
     held = {level: bool(lo <= actual <= hi) for level, (lo, hi) in forecast["intervals"].items()}
+    loss, *covered = losses(q, y)
+    covered = [held.get(str(c), hit) for c, hit in zip(NOMINAL, covered)]  # the interval served, if asked
     return (forecast["request_id"], forecast["horizon"], forecast["symbol"], outcome.target_date, actual,
-            abs(forecast["point"] / actual - 1), *losses(q, y),
+            abs(forecast["point"] / actual - 1), loss, *covered,
             forecast["model_version"], y, point - y, bool(np.sign(point) == np.sign(y)), held,
             *losses(outcome.rw_sigma * _Z, y))
 
@@ -92,6 +95,20 @@ def shadow_score(version: str, forecast: dict, dist: Distribution, outcome: Outc
     y = math.log(outcome.actual / forecast["last_close"])
     q = dist.widened(forecast["interval_scale"]).quantiles[dist.horizons.index(forecast["horizon"])]  # (Q,)
     return (forecast["request_id"], forecast["horizon"], version, *losses(q, y))
+
+
+def interval_misses(forecast: dict, outcome: Outcome) -> np.ndarray:
+    """(len(conformal.LEVELS),) whether the outcome fell outside each central interval as
+    served: the result's own interval at that level where the request asked for it, else
+    the one read off the served quantiles."""
+    actual, close = outcome.actual, forecast["last_close"]
+    q = np.log(np.array([forecast[f"q{round(float(k) * 100)}"] for k in QUANTILE_KEYS]) / close)
+    out = []
+    for level in conformal.LEVELS:
+        served = forecast["intervals"].get(str(level))
+        lo, hi = (math.log(b / close) for b in served) if served else central(q, level)
+        out.append(not lo <= math.log(actual / close) <= hi)
+    return np.array(out)
 
 
 def _inside(interval: tuple[float, float], y: float) -> bool:

@@ -286,6 +286,9 @@ class HorizonForecast(BaseModel):
     intervals: dict[str, tuple[float, float]]
     volatility: float  # standard deviation of the log return to this horizon
     prob_up: float
+    # Each central level's spread scale learnt online from live outcomes (1: the model's own),
+    # applied to the intervals and quantiles above; null until outcomes have come.
+    interval_scales: dict[str, float] | None = None
     options: OptionGreeks | None = None  # when the request sets include_options_greeks
     implied: ImpliedForecast | None = None  # the same, where the symbol's option surface is current
 

@@ -255,6 +255,31 @@ def evaluate(backtest_csv: Path = typer.Argument(..., help="a file written by `b
     typer.echo(f"report: {path}")
 
 
+@cli.command("adapt-intervals")
+def adapt_intervals(backtest_csv: Path = typer.Argument(..., help="a file written by `backtest`"),
+                    data_dir: Path = typer.Option(..., help="market data folder, for outcomes and baselines"),
+                    gamma: float = typer.Option(None, help="step of the online rule; default inference.conformal.GAMMA"),
+                    out: Path = typer.Option(Path("reports/intervals"), help="folder for the table, CSV and plot")) -> None:
+    """Walk a backtest forward with adaptive intervals (inference/conformal.py): coverage
+    raw, adapted and the random walk's, widths and pinball loss, by horizon (CSV, plot)."""
+    import pandas as pd
+
+    from features.data import load
+    from inference.adaptive import adapt, plot_coverage, scores
+    from inference.conformal import GAMMA
+    from tft.evaluate import attach_outcomes
+    data = load(data_dir)
+    df = adapt(attach_outcomes(pd.read_csv(backtest_csv, parse_dates=["date"]), data.panel),
+               GAMMA if gamma is None else gamma)
+    out.mkdir(parents=True, exist_ok=True)
+    table = scores(df)
+    table.to_csv(out / "intervals.csv", index=False)
+    plot_coverage(df, out / "coverage.png")
+    with pd.option_context("display.width", 250, "display.float_format", "{:.4f}".format):
+        typer.echo(table.to_string(index=False))
+    typer.echo(f"written to {out}")
+
+
 @cli.command("risk-rules")
 def risk_rules(backtest_csv: Path = typer.Argument(..., help="a file written by `backtest`"),
                data_dir: Path = typer.Option(..., help="market data folder"),

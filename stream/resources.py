@@ -11,6 +11,7 @@ from collections import OrderedDict
 from dataclasses import replace
 
 import asyncpg
+import numpy as np
 import redis.asyncio as redis
 
 from inference.config import InferenceConfig
@@ -20,6 +21,7 @@ from inference.serving import Serving
 from persistence.cache import Backoff, RedisGate, SharedValues
 from persistence.migrate import migrate
 from stream import metrics
+from persistence.repositories.interval_scales import IntervalScalesRepository
 from persistence.repositories.model_registry import ModelRegistryRepository, RegisteredModel
 from stream.registry import serving, verified
 from stream.settings import Settings
@@ -42,6 +44,9 @@ class Resources:
         # for as long as it is: what an automatic rollback compares with.
         self.shadow: Forecaster | None = None
         self.redis_backoff = Backoff(settings.persistence.redis_retry_s)
+        # The served version's adaptive interval scales (stream/validation.py), and a
+        # generation that changes with them, so that answers shaped before are shaped again.
+        self.scales: tuple[int, str, dict] = (0, "", {})
 
     async def open(self) -> None:
         s, p = self.settings, self.settings.persistence
@@ -61,11 +66,28 @@ class Resources:
         self.gate = RedisGate(self.redis, p.rate_limits, p.default_tier, p.receipt_ttl_s, self.redis_backoff)
         self.serving = Serving(service, self.gate)
         metrics.serving(service.model_version, service.forecaster.describe())
-        if inference.model != "baseline":
-            async with self.pool.acquire() as conn:
+        async with self.pool.acquire() as conn:
+            if inference.model != "baseline":
                 await self._follow_shadow(await ModelRegistryRepository(conn).active())
+            self.follow_scales(service.model_version,
+                               await IntervalScalesRepository(conn).of_version(service.model_version))
         self._opened.set()
         log.info("serving model %s", service.model_version)
+
+    def follow_scales(self, version: str, scales: dict) -> None:
+        generation, held_version, held = self.scales
+        same = held_version == version and held.keys() == scales.keys() and all(
+            np.array_equal(held[h], scales[h]) for h in scales)
+        if not same:
+            self.scales = (generation + 1, version, scales)
+
+    def scales_of(self, version: str) -> tuple[int, dict]:
+        """(generation, horizon -> log scales) for `version`; none for another version,
+        until the validation timer reads its own (a swap starts from the model's intervals)."""
+        generation, held_version, held = self.scales
+        if not self.settings.inference.adaptive_intervals or held_version != version:
+            return 0, {}
+        return generation, held
 
     async def _service(self, inference: InferenceConfig) -> ForecastService:
         """The model of `inference` loaded (off the event loop) and checked against the contract."""
@@ -73,7 +95,7 @@ class Resources:
         check_contract(forecaster, self.settings.stream.window_bars)
         return ForecastService(forecaster, self.settings.inference, metrics.observe_batch,
                                await asyncio.to_thread(load_regime, inference), self.shared, regime_of, surfaces.of,
-                               metrics.observe_cache)
+                               metrics.observe_cache, self.scales_of)
 
     async def follow_registry(self) -> None:
         """Serve the registry's active version once it is not the one served. A batch being

@@ -45,6 +45,10 @@ def _rate_limits(text: str) -> dict[str, int]:
         raise SettingsError(f"RATE_LIMITS must look like 'free:60,pro:600', got {text!r}") from None
 
 
+def _flag(text: str) -> bool:
+    return text.lower() in ("1", "true")
+
+
 def _risk_rules(text: str) -> tuple[str, ...]:
     from inference.risk import RULES
     if text.strip().lower() == "none":
@@ -96,6 +100,8 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         device=get("TFT_DEVICE", i.device),
         default_artifact=get("TFT_DEFAULT_ARTIFACT", i.default_artifact, Path),
         risk_rules=get("RISK_RULES", i.risk_rules, _risk_rules),
+        adaptive_intervals=get("ADAPTIVE_INTERVALS", i.adaptive_intervals, _flag),
+        adaptive_gamma=get("ADAPTIVE_GAMMA", i.adaptive_gamma, float),
         model_store=get("TFT_MODEL_STORE", i.model_store, Path),
         model_check_s=get("TFT_MODEL_CHECK_S", i.model_check_s, float),
         model_cache_size=get("MODEL_CACHE_SIZE", i.model_cache_size, int),
@@ -156,7 +162,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         weekly_at=get("RETRAIN_WEEKLY_AT", tr.weekly_at, parse_weekly),
         degradation_min_n=get("RETRAIN_DEGRADATION_MIN_N", tr.degradation_min_n, int),
         degradation_margin=get("RETRAIN_DEGRADATION_MARGIN", tr.degradation_margin, float),
-        on_regime_change=get("RETRAIN_ON_REGIME_CHANGE", tr.on_regime_change, lambda v: v.lower() in ("1", "true")),
+        on_regime_change=get("RETRAIN_ON_REGIME_CHANGE", tr.on_regime_change, _flag),
         check_s=get("RETRAIN_TRIGGER_CHECK_S", tr.check_s, float),
         rollback_min_n=get("ROLLBACK_MIN_N", tr.rollback_min_n, int),
         rollback_margin=get("ROLLBACK_MARGIN", tr.rollback_margin, float))

@@ -12,17 +12,25 @@ forecast for every settled key is scored too, into forecast_shadow, and once the
 version is worse on the same forecasts by ROLLBACK_MARGIN over ROLLBACK_MIN_N of them,
 the registry rolls back by itself (audited, and told on model.events). Every worker
 follows the registry back; the one whose rollback lands first is the one that does it.
+
+The served version's interval misses move its adaptive interval scales (interval_scales,
+inference/conformal.py) one step per horizon and outcome day, which every worker then
+serves. With W workers each steps on its own symbols' outcomes, so a day counts up to W
+steps.
 """
 import asyncio
 import logging
 from datetime import UTC, datetime
 
 import asyncpg
+import numpy as np
 
 from inference.models import Forecaster
 from inference.triggers import regressed
-from inference.validation import NEVER, as_of_inputs, outcome, score, shadow_score
+from inference.conformal import LEVELS
+from inference.validation import NEVER, as_of_inputs, interval_misses, outcome, score, shadow_score
 from persistence.repositories.model_registry import LifecycleError
+from persistence.repositories.interval_scales import IntervalScalesRepository
 from persistence.repositories.validation import ValidationRepository
 from schemas import ModelEvent, encode
 from stream import metrics
@@ -36,12 +44,13 @@ log = logging.getLogger(__name__)
 KEYS_PER_PASS = 2000
 
 
-async def settle(pool: asyncpg.Pool, served: str, shadow: Forecaster | None) -> int:
+async def settle(pool: asyncpg.Pool, served: str, shadow: Forecaster | None) -> tuple[int, dict]:
     """Scores what can be settled now, and `shadow` on the served version's forecasts
-    among them; returns the forecasts scored."""
+    among them; returns the forecasts scored, and the served version's interval misses by
+    (horizon, outcome day), one forecast per key (a key asked a thousand times counts once)."""
     async with pool.acquire() as conn, conn.transaction():
         repo = ValidationRepository(conn)
-        scored, shadowed = [], []
+        scored, shadowed, misses = [], [], {}
         for key in await repo.pending(windows.symbols(), KEYS_PER_PASS):
             if (window := windows.get(key[0])) is None:
                 continue
@@ -52,12 +61,25 @@ async def settle(pool: asyncpg.Pool, served: str, shadow: Forecaster | None) -> 
                 continue
             forecasts = await repo.settle(key)
             scored += [score(f, came) for f in forecasts]
+            if mine := [f for f in forecasts if f["model_version"] == served]:
+                misses.setdefault((key[2], came.target_date), []).append(interval_misses(mine[0], came))
             if shadow is not None:
                 shadowed += [(key, f, came, window) for f in forecasts if f["model_version"] == served]
         await repo.insert_many(scored)
         if shadowed:
             await repo.insert_shadow(await shadow_rows(shadow, shadowed))
-    return len(scored)
+    return len(scored), misses
+
+
+async def adapt_intervals(pool: asyncpg.Pool, served: str, misses: dict) -> None:
+    """One step of the served version's interval scales per horizon and outcome day, in
+    day order (inference/conformal.py), and the scales served from now on."""
+    gamma = settings.inference.adaptive_gamma
+    async with pool.acquire() as conn:
+        repo = IntervalScalesRepository(conn)
+        for (horizon, day), rows in sorted(misses.items(), key=lambda kv: kv[0][1]):
+            await repo.step(served, horizon, gamma, np.mean(rows, axis=0), LEVELS, day)
+        resources.follow_scales(served, await repo.of_version(served))
 
 
 async def shadow_rows(shadow: Forecaster, forecasts: list[tuple]) -> list[tuple]:
@@ -100,7 +122,10 @@ async def validate_forecasts() -> None:
         return
     served, shadow = resources.serving.service.model_version, resources.shadow
     try:
-        if n := await settle(resources.pool, served, shadow):
+        n, misses = await settle(resources.pool, served, shadow)
+        if misses and settings.inference.adaptive_intervals:
+            await adapt_intervals(resources.pool, served, misses)
+        if n:
             metrics.validated_total.inc(n)
             async with resources.pool.acquire() as conn:
                 metrics.observe_accuracy(await ValidationRepository(conn).accuracy(served))

@@ -6,10 +6,13 @@ import uuid
 
 import asyncpg
 import httpx
+import numpy as np
 import orjson
 import pytest
 
 from features.data import load, select
+from inference.conformal import GAMMA, LEVELS
+from inference.validation import Outcome, interval_misses
 from tests.workers import publish_and_wait
 
 pytestmark = pytest.mark.integration
@@ -38,6 +41,7 @@ async def test_served_forecasts_are_scored_when_their_horizons_come(worker, data
         for rid in ids:
             r = await http.post("/forecast/generate", content=orjson.dumps({"request_id": rid, "symbol": SYMBOL}))
             assert r.status_code == 200 and r.json()["as_of"] == AS_OF, r.text
+    served = r.json()
     assert await validations(database_url, ids, 1, timeout=2) == []  # nothing has come true yet
     await publish_and_wait(worker, bars[bars["date"] > AS_OF])
     rows = await validations(database_url, ids, 12)
@@ -59,3 +63,28 @@ async def test_served_forecasts_are_scored_when_their_horizons_come(worker, data
     mine = [row for row in by_symbol["rows"] if row["grp"] == SYMBOL]
     assert [row["n"] for row in mine] == [3, 3, 3, 3]
     assert 'tft_live_pinball_loss{horizon="21",model="random_walk"}' in text
+
+    # The outcomes moved the served version's interval scales one step per horizon (the
+    # three forecasts share a key: counted once), and the next forecast is served with them.
+    conn = await asyncpg.connect(database_url)
+    try:
+        learnt = {r["horizon"]: r for r in await conn.fetch(
+            "SELECT horizon, log_scales, steps FROM interval_scales WHERE model_version = $1",
+            served["model_version"])}
+        last_close = await conn.fetchval("SELECT last_close FROM forecast_metrics WHERE request_id = $1", ids[-1])
+    finally:
+        await conn.close()
+    assert set(learnt) == {1, 5, 10, 21}
+    actual = {r["horizon"]: r["actual"] for r in rows}
+    for f in served["forecasts"]:
+        row = {"last_close": last_close, "intervals": f["intervals"],
+               **{f"q{round(float(k) * 100)}": v for k, v in f["quantiles"].items()}}
+        missed = interval_misses(row, Outcome(None, actual[f["horizon"]], 0.0))
+        expected = GAMMA * (missed - (1 - np.array(LEVELS)))
+        if learnt[f["horizon"]]["steps"] == 1:  # other symbols of the shared worker may have stepped it too
+            assert np.allclose(learnt[f["horizon"]]["log_scales"], expected)
+    async with httpx.AsyncClient(base_url=worker.url) as http:
+        later = (await http.post("/forecast/generate", content=orjson.dumps({"symbol": SYMBOL}))).json()
+    for f in later["forecasts"]:
+        scales = np.exp(learnt[f["horizon"]]["log_scales"])
+        assert list(f["interval_scales"].values()) == pytest.approx(list(scales))

@@ -1,0 +1,102 @@
+"""Adaptive intervals on a backtest, walked forward as the service would run them: the
+scales of inference.conformal learnt day by day from the outcomes known at each close
+(a forecast for h sessions settles h sessions after it was made), one set per horizon,
+pooled over symbols, starting from 1 (the model's own calibrated intervals) on the
+first test day. Scored beside the raw intervals and the random walk's on the same rows.
+"""
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from inference.conformal import GAMMA, LEVELS, AdaptiveScales, intervals, scaled_quantiles
+from tft.evaluate import forecast_log_quantiles, pinball
+
+
+def adapt(df: pd.DataFrame, gamma: float = GAMMA) -> pd.DataFrame:
+    """df: a backtest with outcomes (tft.evaluate.attach_outcomes). Adds the scales served
+    on each row's day (`s_50`, `s_68`, `s_80`, `s_95`), learnt only from earlier outcomes."""
+    parts = []
+    for h, g in df.groupby("horizon"):
+        g = g.sort_values(["date", "symbol"]).reset_index(drop=True)
+        day = g["date"].rank(method="dense").astype(int).values - 1
+        q, y = forecast_log_quantiles(g), g["y"].values
+        rows = [np.flatnonzero(day == i) for i in range(day.max() + 1)]
+        state, served = AdaptiveScales(gamma), np.ones((len(rows), len(LEVELS)))
+        for i in range(len(rows)):
+            if i >= h:  # the outcomes of the forecasts made h sessions ago came at this close
+                r = rows[i - h]
+                lo, hi = intervals(q[r], LEVELS, served[i - h])
+                state.update((y[r, None] < lo) | (y[r, None] > hi))
+            served[i] = state.scales(LEVELS)
+        parts.append(g.assign(**{f"s_{round(c * 100)}": served[day, j] for j, c in enumerate(LEVELS)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _state(row_scales: np.ndarray) -> AdaptiveScales:
+    return AdaptiveScales(log_scale=np.log(row_scales))
+
+
+def scores(df: pd.DataFrame) -> pd.DataFrame:
+    """By horizon: coverage of each central level raw, adapted and the random walk's, the
+    adapted width over the random walk's, and pinball loss raw, adapted and the walk's."""
+    out = []
+    for h, g in df.groupby("horizon"):
+        q, y, sigma = forecast_log_quantiles(g), g["y"].values, g["rw_sigma"].values
+        scales = g[[f"s_{round(c * 100)}" for c in LEVELS]].values
+        row = {"horizon": h, "n": len(g)}
+        raw_lo, raw_hi = intervals(q, LEVELS, np.ones(len(LEVELS)))
+        lo = np.empty_like(raw_lo)
+        hi = np.empty_like(raw_hi)
+        for s in np.unique(scales, axis=0):  # one set of scales per day
+            at = np.all(scales == s, axis=1)
+            lo[at], hi[at] = intervals(q[at], LEVELS, s)
+        for j, c in enumerate(LEVELS):
+            z = norm.ppf((1 + c) / 2)
+            k = round(c * 100)
+            row[f"cov_{k}"] = float(np.mean((y >= raw_lo[:, j]) & (y <= raw_hi[:, j])))
+            row[f"adapted_{k}"] = float(np.mean((y >= lo[:, j]) & (y <= hi[:, j])))
+            row[f"rw_{k}"] = float(np.mean(np.abs(y) <= z * sigma))
+            row[f"width_{k}"] = float(np.mean(hi[:, j] - lo[:, j]) / np.mean(2 * z * sigma))
+        adapted_q = np.concatenate([scaled_quantiles(q[i:i + 1], _state(scales[i])) for i in range(len(g))])
+        row["pinball"] = pinball(q, y)
+        row["pinball_adapted"] = pinball(adapted_q, y)
+        row["pinball_rw"] = pinball(sigma[:, None] * norm.ppf(np.asarray((0.1, 0.25, 0.5, 0.75, 0.9)))[None, :], y)
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def plot_coverage(df: pd.DataFrame, path: Path, window: int = 63) -> Path:
+    """Rolling coverage over the test days, pooled over symbols, raw and adapted, for the
+    68% and 95% intervals at each horizon."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    horizons = sorted(df["horizon"].unique())
+    fig, axes = plt.subplots(len(horizons), 1, figsize=(11, 2.6 * len(horizons)), sharex=True)
+    for ax, h in zip(np.atleast_1d(axes), horizons):
+        g = df[df["horizon"] == h].sort_values("date")
+        q, y = forecast_log_quantiles(g), g["y"].values
+        scales = g[["s_68", "s_95"]].values
+        for j, (c, colour) in enumerate(((0.68, "tab:blue"), (0.95, "tab:red"))):
+            raw_lo, raw_hi = intervals(q, [c], np.ones(1))
+            lo, hi = np.empty_like(raw_lo), np.empty_like(raw_hi)
+            for s in np.unique(scales[:, j]):
+                at = scales[:, j] == s
+                lo[at], hi[at] = intervals(q[at], [c], np.array([s]))
+            by_day = pd.DataFrame({"date": g["date"].values,
+                                   "raw": ((y >= raw_lo[:, 0]) & (y <= raw_hi[:, 0])).astype(float),
+                                   "adapted": ((y >= lo[:, 0]) & (y <= hi[:, 0])).astype(float)}
+                                  ).groupby("date").mean().rolling(window, min_periods=10).mean()
+            ax.plot(by_day.index, by_day["raw"], ":", color=colour, label=f"{c:.0%} raw")
+            ax.plot(by_day.index, by_day["adapted"], "-", color=colour, label=f"{c:.0%} adapted")
+            ax.axhline(c, color=colour, lw=0.6, alpha=0.6)
+        ax.set_ylabel(f"h={h}: coverage")
+        ax.set_ylim(0.4, 1.0)
+        ax.legend(fontsize=7, ncol=4, loc="lower left")
+    np.atleast_1d(axes)[0].set_title(f"Interval coverage, {window}-session rolling mean over symbols")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
