@@ -137,19 +137,29 @@ def request(symbol: str = typer.Option("SPY"), horizons: str = "1,5,10,21",
 
 @cli.command()
 def train(data_dir: Path = typer.Option(..., help="market data folder"),
-          end: str = typer.Option(..., help="last day of data the model may see, YYYY-MM-DD"),
+          end: str = typer.Option(None, help="last day of data the model may see, YYYY-MM-DD (or in --config)"),
           out: Path = typer.Option(..., help="artifact file to write"),
           full: bool = typer.Option(False, help="the paper-sized model (for a GPU)"),
           epochs: int = typer.Option(None, help="override the number of epochs"),
-          device: str = typer.Option(None, help="cpu, cuda[:N] or auto (default TFT_DEVICE)")) -> None:
-    """Train a TFT on data up to --end, with a walk-forward validation year before it."""
+          device: str = typer.Option(None, help="cpu, cuda[:N] or auto (default TFT_DEVICE)"),
+          config: Path = typer.Option(None, help="YAML with model_config and training_config (tft/config_file.py)")) -> None:
+    """Train a TFT on data up to --end, with a walk-forward validation year before it.
+    Under torchrun, on as many processes as it starts (tft/distributed.py)."""
+    from dataclasses import replace
+
     from features.data import load
     from inference.models import regime_path
+    from tft.config_file import read
     from tft.train import TrainConfig, train as fit
     settings = load_settings()
-    model_config = settings.tft.full() if full else settings.tft
-    config = TrainConfig(end=end, device=device or settings.inference.device, batch_size=settings.retrain.batch_size,
-                         **({"epochs": epochs} if epochs else {}))
+    model_keys, train_keys = read(config) if config else ({}, {})
+    model_config = replace(settings.tft.full() if full else settings.tft, **model_keys)
+    train_keys = {"device": device or settings.inference.device, "batch_size": settings.retrain.batch_size,
+                  **train_keys, **({"epochs": epochs} if epochs else {}), **({"end": end} if end else {})}
+    if "end" not in train_keys:
+        raise typer.BadParameter("--end, or training_config.end in --config, is required")
+    config = TrainConfig(**train_keys)
+    end = config.end
     data = load(data_dir)
     art = fit(data, out, model_config, config)
     typer.echo(f"wrote {out} ({art.version}); best validation loss "
@@ -253,6 +263,25 @@ def evaluate(backtest_csv: Path = typer.Argument(..., help="a file written by `b
     with pd.option_context("display.width", 250, "display.float_format", "{:.5g}".format):
         typer.echo(by(df, "horizon")[HEADLINE].to_string(index=False))
     typer.echo(f"report: {path}")
+
+
+@cli.command("data-quality")
+def data_quality(data_dir: Path = typer.Option(..., help="market data folder"),
+                 out: Path = typer.Option(Path("reports/data-quality.csv"), help="the report, one row per series")) -> None:
+    """Per series: missing sessions, stale values, outliers, late listings
+    (features/data_quality.py); the same checks count live bars in /metrics."""
+    import pandas as pd
+
+    from features.data import load
+    from features.data_quality import report
+    data = load(data_dir)
+    r = pd.concat([report(data.panel).assign(kind="traded"), report(data.context).assign(kind="context")])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    r.to_csv(out, index=False)
+    with pd.option_context("display.width", 250, "display.max_rows", 200, "display.max_colwidth", 60):
+        typer.echo(r.to_string(index=False))
+    typer.echo(f"{len(r)} series: {r['missing_sessions'].sum()} missing sessions, {r['stale'].sum()} stale bars, "
+               f"{r['outliers'].sum()} outliers, {r['late_listing'].sum()} late listings; written to {out}")
 
 
 @cli.command("adapt-intervals")

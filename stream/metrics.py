@@ -23,6 +23,8 @@ model_info = Gauge("tft_model_info", "The model version served: 1 for it, 0 for 
 model_data_end = Gauge("tft_model_data_end_timestamp_seconds", "The last day of data the served model saw "
                        "(the end of its validation year; Unix time)")
 bars_total = Counter("tft_bars_ingested_total", "Bars added to the symbol windows")
+data_quality_flags = Counter("tft_data_quality_flags_total", "Bars that joined a window flagged by a data-quality "
+                             "check (features/data_quality.py)", ["check", "symbol"])  # missing_sessions, stale, outlier
 last_bar = Gauge("tft_symbol_last_bar_timestamp_seconds", "When a bar of the symbol last joined its window "
                  "(Unix time; the dashboards show time() minus it)", ["symbol"])
 dead_letters_total = Counter("tft_dead_letters_total", "Messages sent to a dead-letter topic",

@@ -21,6 +21,7 @@ from tft import artifact, calibration
 from tft.config import TFTConfig
 from tft.data import ASSET_CLASSES, InputSpec, make_inputs, market_series, sample_days, targets
 from tft.device import autocast, choose
+from tft.distributed import World, world
 from tft.losses import tft_loss
 from tft.model import TemporalFusionTransformer
 from tft.predict import forward
@@ -93,19 +94,25 @@ def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainCon
           on_epoch: Callable[[int, dict], None] | None = None) -> artifact.Artifact:
     """`init`: start from its weights (an incremental retrain), not from scratch.
     `on_epoch(epoch, validation losses)` after each epoch, for a job's progress."""
+    with world(config.device) as (w, device_name):
+        return _train(data, out, model_config, config, progress and w.main, init, on_epoch, w, device_name)
+
+
+def _train(data, out, model_config, config, progress, init, on_epoch, w: World, device_name: str):
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     sp = split(data, model_config, config, rng)
-    device = choose(config.device)
+    device = choose(device_name)
     model = TemporalFusionTransformer(sp.model_config).to(device)
     if init is not None:
         model.load_state_dict(init.model.state_dict())
+    step_model = w.wrap(model, device)  # what the training steps run through: DDP under torchrun
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
     best, best_state, stale, history = math.inf, None, 0, []
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
-        train_pinball = _epoch(model, opt, sp, config, rng, device, epoch, progress)
+        train_pinball = _epoch(step_model, opt, sp, config, rng, device, epoch, progress, w)
         val = _validate(model, sp.val_batches, sp.model_config, device)
         sched.step(val["total"])
         history.append({"epoch": epoch, "train_pinball": train_pinball,
@@ -135,7 +142,9 @@ def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainCon
         "train_seconds": round(time.perf_counter() - started, 1),
         "calibration": cal_info,
     }
-    artifact.save(out, model, sp.spec, sp.scaler, meta, factors)
+    if w.main:
+        artifact.save(out, model, sp.spec, sp.scaler, meta | {"processes": w.size}, factors)
+    w.barrier()  # the others read what rank 0 wrote
     return artifact.load(out)
 
 
@@ -171,14 +180,16 @@ def _calibrate(model, series, y_all, spec, scaler, start, end) -> tuple[np.ndarr
     return factors, info
 
 
-def _epoch(model, opt, sp: Split, config: TrainConfig, rng, device, epoch: int, progress: bool) -> float:
-    """One epoch of random training origins; returns its mean pinball loss."""
+def _epoch(model, opt, sp: Split, config: TrainConfig, rng, device, epoch: int, progress: bool,
+           w: World = World()) -> float:
+    """One epoch of random training origins; returns its mean pinball loss (this
+    process's share of each batch, under torchrun)."""
     model.train()
     bar = tqdm(range(config.batches_per_epoch), desc=f"epoch {epoch}/{config.epochs}",
                disable=not progress, unit="batch")
     running = []
     for _ in bar:
-        pick = sp.train_idx[rng.integers(0, len(sp.train_idx), config.batch_size)]
+        pick = w.part(sp.train_idx[rng.integers(0, len(sp.train_idx), config.batch_size)])
         inputs, y = _batch(sp.series, sp.y_all, pick, sp.spec, sp.scaler)
         with autocast(device):
             out = model(inputs.to(device))

@@ -13,7 +13,8 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from features.cross_asset import is_context
-from features.quality import bar_problems, fits_window
+from features.data_quality import last_bar
+from features.quality import bar_problems, fits_window, is_traded
 from features.window import BarWindow, append_bar
 from schemas import Bar, SchemaError, decode, encode
 from stream import metrics
@@ -49,6 +50,10 @@ def apply_bars(events: list, bars: list[Bar]) -> tuple[list[tuple[object, str]],
                 windows.put(window)
                 if is_context(symbol):
                     context_windows.put(window)
+    for _, window in joined:
+        if is_traded(window.symbol):
+            for check in last_bar(window.dates, window.close):
+                metrics.data_quality_flags.labels(check, window.symbol).inc()
     metrics.bars_total.inc(len(bars) - len(refused))
     now = time.time()
     for symbol in {window.symbol for _, window in joined}:
