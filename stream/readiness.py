@@ -1,9 +1,12 @@
 """When a worker may say it is ready: its model and connections are open, its tables
-recovered, and the bars that waited in market.ticks when it joined are in its windows.
+recovered, the bars that waited in market.ticks when it joined are in its windows, and
+the regime events those bars made have been read by the agent that keeps their changes.
 
-The last is judged by the group's committed offsets against the end offsets seen at
-the first check, so a backlog of seeded bars holds readiness back, while bars that
-keep arriving afterwards do not. Once ready, a worker stays ready.
+Backlogs are judged by the group's committed offsets against the end offsets seen when
+the wait for them began, so a backlog of seeded bars holds readiness back, while bars
+that keep arriving afterwards do not. The regime events come last: a seed's one event
+per bar, still being read at ready, held the first request over Kafka back by 2-4 s.
+Once ready, a worker stays ready.
 
 The request agents do not wait for it: an agent that holds its stream lets Faust's
 fetch buffers fill and stalls the bars it waits for (seen at a cold start under a
@@ -18,10 +21,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from stream.app import app, settings
 from stream.lifecycle import resources
-from stream.topics import BY_SYMBOL, MARKET_TICKS, full_name
+from stream.topics import BY_SYMBOL, MARKET_TICKS, REGIME_EVENTS, full_name
 
 log = logging.getLogger(__name__)
 _TICKS = {full_name(MARKET_TICKS), full_name(MARKET_TICKS + BY_SYMBOL)}
+_EVENTS = {full_name(REGIME_EVENTS)}
 CHECK_EVERY_S = 0.2
 
 
@@ -29,7 +33,7 @@ class Readiness:
     def __init__(self):
         self.event = asyncio.Event()
         self.waiting: list[str] = ["start"]
-        self._targets: dict | None = None
+        self._targets: dict[str, dict] = {}  # backlog -> the end offsets when its wait began
 
     @property
     def ready(self) -> bool:
@@ -46,14 +50,20 @@ class Readiness:
         elif not app.tables.recovery.completed.is_set():
             waiting.append("table recovery")
         elif assigned:
-            if self._targets is None:
-                self._targets = dict(await app.consumer.highwaters(*assigned))
-            offsets = await admin.list_consumer_group_offsets(settings.stream.app_id)
-            committed = {tp: meta.offset for tp, meta in offsets.items()}
-            behind = sum(max(0, end - (committed.get(tp) or 0)) for tp, end in self._targets.items())
-            if behind:
+            if behind := await self._behind(admin, "bars", assigned):
                 waiting.append(f"{behind} bars that were waiting at start")
+            elif events := [tp for tp in app.consumer.assignment() if tp.topic in _EVENTS]:
+                if behind := await self._behind(admin, "regime events", events):
+                    waiting.append(f"{behind} regime events of those bars")
         return waiting
+
+    async def _behind(self, admin: AIOKafkaAdminClient, backlog: str, partitions: list) -> int:
+        """Messages of `partitions` not yet committed, of those there when the wait began."""
+        if backlog not in self._targets:
+            self._targets[backlog] = dict(await app.consumer.highwaters(*partitions))
+        offsets = await admin.list_consumer_group_offsets(settings.stream.app_id)
+        committed = {tp: meta.offset for tp, meta in offsets.items()}
+        return sum(max(0, end - (committed.get(tp) or 0)) for tp, end in self._targets[backlog].items())
 
 
 readiness = Readiness()
@@ -71,4 +81,4 @@ async def become_ready() -> None:
     finally:
         await admin.close()
     readiness.event.set()
-    log.info("ready: model loaded, tables recovered, seeded bars ingested")
+    log.info("ready: model loaded, tables recovered, seeded bars ingested and their regime events read")
