@@ -284,6 +284,27 @@ def data_quality(data_dir: Path = typer.Option(..., help="market data folder"),
                f"{r['outliers'].sum()} outliers, {r['late_listing'].sum()} late listings; written to {out}")
 
 
+@cli.command()
+def skill(backtest_csv: Path = typer.Argument(..., help="a file written by `backtest`"),
+          data_dir: Path = typer.Option(..., help="market data folder, for outcomes"),
+          out: Path = typer.Option(Path("reports/skill"), help="folder for the table and the reliability plot")) -> None:
+    """Skill or luck: directional accuracy beside always up, Brier beside the base rate,
+    the sign strategy's Sharpe beside buy-and-hold, each with a block-bootstrap interval."""
+    import pandas as pd
+
+    from features.data import load
+    from tft.evaluate import attach_outcomes
+    from tft.skill import plot_reliability, skill as by_horizon
+    df = attach_outcomes(pd.read_csv(backtest_csv, parse_dates=["date"]), load(data_dir).panel)
+    out.mkdir(parents=True, exist_ok=True)
+    table = by_horizon(df)
+    table.to_csv(out / "skill.csv", index=False)
+    plot_reliability(df, out / "reliability.png")
+    with pd.option_context("display.width", 300, "display.max_columns", 30, "display.float_format", "{:.4f}".format):
+        typer.echo(table.to_string(index=False))
+    typer.echo(f"written to {out}")
+
+
 @cli.command("adapt-intervals")
 def adapt_intervals(backtest_csv: Path = typer.Argument(..., help="a file written by `backtest`"),
                     data_dir: Path = typer.Option(..., help="market data folder, for outcomes and baselines"),

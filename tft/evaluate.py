@@ -10,6 +10,7 @@ from scipy.stats import norm
 
 from features import rolling
 from tft.quantiles import quantile_at
+from tft.skill import sign_sharpes
 
 LEVELS = (0.1, 0.25, 0.5, 0.75, 0.9)
 QCOLS = ["q10", "q25", "q50", "q75", "q90"]
@@ -90,9 +91,8 @@ def sharpe(df: pd.DataFrame, point: np.ndarray) -> dict[str, float]:
     d = df.assign(pos=np.sign(point)).sort_values(["symbol", "date"])
     keep = d.groupby("symbol").cumcount() % h == 0
     d = d[keep]
-    annual = np.sqrt(252 / h)
-    ratio = lambda pnl: float(pnl.mean() / pnl.std() * annual) if pnl.std() > 0 else float("nan")
-    return {"sharpe": ratio(d["pos"] * d["y"]), "buy_hold_sharpe": ratio(d["y"])}
+    strategy, hold = sign_sharpes(d["pos"].values, d["y"].values, h)
+    return {"sharpe": strategy, "buy_hold_sharpe": hold}
 
 
 def evaluate(df: pd.DataFrame, by: str) -> pd.DataFrame:
