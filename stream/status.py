@@ -21,7 +21,7 @@ from faust.web import Request, Response, View
 from stream import metrics
 from stream.app import app
 from stream.lifecycle import resources
-from stream.tables import regime_states, symbol_regimes
+from stream.tables import regime_states, symbol_regimes, windows
 
 SAMPLE_S = 5.0
 WINDOW_S = 300.0
@@ -122,8 +122,10 @@ def accuracy() -> list[dict]:
 def figures(ring: deque) -> dict:
     service = resources.serving.service if resources.is_open else None
     regimes = []
-    for key in sorted(symbol_regimes.keys()):
-        held = regime_states(key.decode())
+    # The global table's keys, and this worker's windows: listed keys of a global table
+    # restored into a fresh state folder were seen to miss one the table still answers for.
+    for symbol in sorted({k.decode() for k in symbol_regimes.keys()} | set(windows.symbols())):
+        held = regime_states(symbol)
         if held is not None:
             state = held[0]
             regimes.append({"symbol": state.symbol, "regime": state.regime.name, "confidence": state.regime.confidence,
