@@ -34,8 +34,21 @@ def adapt(df: pd.DataFrame, gamma: float = GAMMA) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _state(row_scales: np.ndarray) -> AdaptiveScales:
-    return AdaptiveScales(log_scale=np.log(row_scales))
+def served(q: np.ndarray, scales: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """q (N, Q) raw log-return quantiles and scales (N, len(LEVELS)), each row's day's ->
+    (lo, hi) (N, len(LEVELS)) and the quantiles (N, Q) as they would have been served;
+    computed once per set of scales, one set a day."""
+    lo, hi = np.empty((len(q), len(LEVELS))), np.empty((len(q), len(LEVELS)))
+    adapted = np.empty_like(q)
+    for s in np.unique(scales, axis=0):
+        at = np.all(scales == s, axis=1)
+        lo[at], hi[at] = intervals(q[at], LEVELS, s)
+        adapted[at] = scaled_quantiles(q[at], AdaptiveScales(log_scale=np.log(s)))
+    return lo, hi, adapted
+
+
+def _scales(g: pd.DataFrame) -> np.ndarray:
+    return g[[f"s_{round(c * 100)}" for c in LEVELS]].values
 
 
 def scores(df: pd.DataFrame) -> pd.DataFrame:
@@ -44,14 +57,9 @@ def scores(df: pd.DataFrame) -> pd.DataFrame:
     out = []
     for h, g in df.groupby("horizon"):
         q, y, sigma = forecast_log_quantiles(g), g["y"].values, g["rw_sigma"].values
-        scales = g[[f"s_{round(c * 100)}" for c in LEVELS]].values
         row = {"horizon": h, "n": len(g)}
         raw_lo, raw_hi = intervals(q, LEVELS, np.ones(len(LEVELS)))
-        lo = np.empty_like(raw_lo)
-        hi = np.empty_like(raw_hi)
-        for s in np.unique(scales, axis=0):  # one set of scales per day
-            at = np.all(scales == s, axis=1)
-            lo[at], hi[at] = intervals(q[at], LEVELS, s)
+        lo, hi, adapted_q = served(q, _scales(g))
         for j, c in enumerate(LEVELS):
             z = norm.ppf((1 + c) / 2)
             k = round(c * 100)
@@ -59,7 +67,6 @@ def scores(df: pd.DataFrame) -> pd.DataFrame:
             row[f"adapted_{k}"] = float(np.mean((y >= lo[:, j]) & (y <= hi[:, j])))
             row[f"rw_{k}"] = float(np.mean(np.abs(y) <= z * sigma))
             row[f"width_{k}"] = float(np.mean(hi[:, j] - lo[:, j]) / np.mean(2 * z * sigma))
-        adapted_q = np.concatenate([scaled_quantiles(q[i:i + 1], _state(scales[i])) for i in range(len(g))])
         row["pinball"] = pinball(q, y)
         row["pinball_adapted"] = pinball(adapted_q, y)
         row["pinball_rw"] = pinball(sigma[:, None] * norm.ppf(np.asarray((0.1, 0.25, 0.5, 0.75, 0.9)))[None, :], y)
@@ -79,16 +86,13 @@ def plot_coverage(df: pd.DataFrame, path: Path, window: int = 63) -> Path:
     for ax, h in zip(np.atleast_1d(axes), horizons):
         g = df[df["horizon"] == h].sort_values("date")
         q, y = forecast_log_quantiles(g), g["y"].values
-        scales = g[["s_68", "s_95"]].values
-        for j, (c, colour) in enumerate(((0.68, "tab:blue"), (0.95, "tab:red"))):
-            raw_lo, raw_hi = intervals(q, [c], np.ones(1))
-            lo, hi = np.empty_like(raw_lo), np.empty_like(raw_hi)
-            for s in np.unique(scales[:, j]):
-                at = scales[:, j] == s
-                lo[at], hi[at] = intervals(q[at], [c], np.array([s]))
+        raw_lo, raw_hi = intervals(q, LEVELS, np.ones(len(LEVELS)))
+        lo, hi, _ = served(q, _scales(g))
+        for c, colour in ((0.68, "tab:blue"), (0.95, "tab:red")):
+            j = LEVELS.index(c)
             by_day = pd.DataFrame({"date": g["date"].values,
-                                   "raw": ((y >= raw_lo[:, 0]) & (y <= raw_hi[:, 0])).astype(float),
-                                   "adapted": ((y >= lo[:, 0]) & (y <= hi[:, 0])).astype(float)}
+                                   "raw": ((y >= raw_lo[:, j]) & (y <= raw_hi[:, j])).astype(float),
+                                   "adapted": ((y >= lo[:, j]) & (y <= hi[:, j])).astype(float)}
                                   ).groupby("date").mean().rolling(window, min_periods=10).mean()
             ax.plot(by_day.index, by_day["raw"], ":", color=colour, label=f"{c:.0%} raw")
             ax.plot(by_day.index, by_day["adapted"], "-", color=colour, label=f"{c:.0%} adapted")

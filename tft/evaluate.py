@@ -10,7 +10,7 @@ from scipy.stats import norm
 
 from features import rolling
 from tft.quantiles import quantile_at
-from tft.skill import sign_sharpes
+from tft.skill import non_overlapping, sign_sharpes
 
 LEVELS = (0.1, 0.25, 0.5, 0.75, 0.9)
 QCOLS = ["q10", "q25", "q50", "q75", "q90"]
@@ -88,9 +88,7 @@ def sharpe(df: pd.DataFrame, point: np.ndarray) -> dict[str, float]:
     """Sign strategy (long if the point forecast is up, short if down), on origins h
     sessions apart so that holding periods do not overlap; beside buy-and-hold."""
     h = int(df["horizon"].iloc[0])
-    d = df.assign(pos=np.sign(point)).sort_values(["symbol", "date"])
-    keep = d.groupby("symbol").cumcount() % h == 0
-    d = d[keep]
+    d = non_overlapping(df.assign(pos=np.sign(point)), h)
     strategy, hold = sign_sharpes(d["pos"].values, d["y"].values, h)
     return {"sharpe": strategy, "buy_hold_sharpe": hold}
 

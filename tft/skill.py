@@ -38,6 +38,12 @@ def direction_stats(point: np.ndarray, p_up: np.ndarray, y: np.ndarray) -> dict[
             "brier": float(np.mean((p_up - up) ** 2)), "base_rate_brier": float(up.var())}
 
 
+def non_overlapping(df: pd.DataFrame, h: int) -> pd.DataFrame:
+    """Each symbol's origins h sessions apart, so that holding periods do not overlap."""
+    d = df.sort_values(["symbol", "date"])
+    return d[d.groupby("symbol").cumcount() % h == 0].reset_index(drop=True)
+
+
 def sign_sharpes(pos: np.ndarray, y: np.ndarray, h: int) -> tuple[float, float]:
     """Annualised Sharpe ratios of holding `pos` (+1 / -1) for h sessions, and of always +1."""
     annual = np.sqrt(252 / h)
@@ -56,8 +62,7 @@ def skill(df: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
         point, y, p = np.log(g["point"].values / g["close"].values), g["y"].values, g["p_up"].values
         s = direction_stats(point, p, y)
         boot = [direction_stats(point[r], p[r], y[r]) for r in _resamples(_days(g), rng)]
-        apart = g.assign(pos=np.sign(point)).sort_values(["symbol", "date"])
-        apart = apart[apart.groupby("symbol").cumcount() % h == 0].reset_index(drop=True)
+        apart = non_overlapping(g.assign(pos=np.sign(point)), h)
         sharpe, hold = sign_sharpes(apart["pos"].values, apart["y"].values, h)
         sharpe_boot = [np.subtract(*sign_sharpes(apart["pos"].values[r], apart["y"].values[r], h))
                        for r in _resamples(_days(apart), rng)]

@@ -32,6 +32,11 @@ def fitter() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
 
 
+async def refuse(event, reason: str) -> None:
+    await send_dead_letter(event, OPTIONS_QUOTES, reason)
+    metrics.option_chains_total.labels("dead_letter").inc()
+
+
 @app.agent(options_quotes)
 async def fit_chains(stream):
     pool = fitter()
@@ -42,14 +47,11 @@ async def fit_chains(stream):
                 chain = decode(OptionChain, event.value)
                 check_key(event.key, chain.symbol)
             except SchemaError as e:
-                await send_dead_letter(event, OPTIONS_QUOTES, str(e))
-                metrics.option_chains_total.labels("dead_letter").inc()
+                await refuse(event, str(e))
                 continue
             held = surfaces.info(chain.symbol)
             if held is not None and held.as_of > chain.as_of:
-                await send_dead_letter(event, OPTIONS_QUOTES, f"{chain.symbol}'s surface is of {held.as_of}; "
-                                                              f"a chain of {chain.as_of} is older")
-                metrics.option_chains_total.labels("dead_letter").inc()
+                await refuse(event, f"{chain.symbol}'s surface is of {held.as_of}; a chain of {chain.as_of} is older")
                 continue
             rate = risk_free_rate(contexts.of(chain.symbol))
             try:
@@ -62,8 +64,7 @@ async def fit_chains(stream):
             except Exception as e:  # noqa: BLE001 - a chain no expiry of can be fitted, or worse: its own
                 info, reason = None, f"no surface: {e}"
             if info is None:
-                await send_dead_letter(event, OPTIONS_QUOTES, reason)
-                metrics.option_chains_total.labels("dead_letter").inc()
+                await refuse(event, reason)
                 continue
             with as_event(event):
                 option_surfaces[chain.symbol.encode()] = info.model_dump_json().encode()
