@@ -1,6 +1,6 @@
 """The TFT paper's Volatility experiment on the Oxford-Man realized library, beside HAR-RV.
 
-    .venv/bin/python benchmarks/volatility_tft.py --data-dir ../shared/data --minutes 15
+    .venv/bin/python benchmarks/volatility_tft.py --data-dir ../shared/data --minutes 12 [--members 3]
 
 31 indices; target y = log(rv5_pct2 / 1e4) on each of the next five trading days, as
 the paper's decoder forecasts them; observed inputs: y, the daily return and its
@@ -109,26 +109,50 @@ def har(series, train_idx, test_idx):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data-dir", default="../shared/data")
-    ap.add_argument("--minutes", type=float, default=15.0, help="training time budget")
+    ap.add_argument("--minutes", type=float, default=15.0, help="training time budget of each member")
     ap.add_argument("--hidden", type=int, default=32)
     ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--members", type=int, default=1,
+                    help="models trained with seeds seed..seed+members-1; their quantiles are averaged")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--seed", type=int, default=0, help="weights and the order of training batches")
     args = ap.parse_args()
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
     series = prepare(args.data_dir)
     train_idx = origins(series, np.datetime64("1900-01-01"), TRAIN_END, by_target=True)
     valid_idx = origins(series, TRAIN_END, VALID_END, by_target=True)
     test_idx = origins(series, TEST_START, TEST_END + np.timedelta64(1, "D"), by_target=False)
     all_train = np.concatenate([s["obs"][:np.searchsorted(s["dates"], TRAIN_END)] for s in series])
     mu, sd = all_train.mean(0), all_train.std(0)
-
-    y_test = np.stack([series[s]["y"][t + 1:t + H + 1] for s, t in test_idx])  # (N, H)
-    har_q = har(series, train_idx, test_idx)
-    last = np.repeat([[series[s]["y"][t]] for s, t in test_idx], H, axis=1)
     print(f"origins: train {len(train_idx):,}, valid {len(valid_idx):,}, test {len(test_idx):,}")
 
+    y_test = np.stack([series[s]["y"][t + 1:t + H + 1] for s, t in test_idx])  # (N, H)
+    encoder_start = np.array([series[s]["dates"][t - E + 1] for s, t in test_idx])
+    last_target = np.array([series[s]["dates"][t + H] for s, t in test_idx])
+    row_sets = (("All test origins", np.ones(len(test_idx), bool)),
+                ("Paper's rows", (encoder_start >= TEST_START) & (last_target <= TEST_END)))
+    har_q = har(series, train_idx, test_idx)
+    last = np.repeat([[series[s]["y"][t]] for s, t in test_idx], H, axis=1)
+    members = []
+    for k in range(args.members):
+        seed = args.seed + k
+        tft_q = train_member(args, seed, series, train_idx, valid_idx, test_idx, mu, sd)  # (N, H, Q)
+        members.append(tft_q)
+        report(f"seed {seed}", tft_q, y_test, row_sets, har_q, last)
+    if len(members) > 1:
+        # Averaging each quantile across members keeps them ordered: a mean of sorted vectors is sorted.
+        report(f"ensemble of seeds {args.seed}..{args.seed + len(members) - 1} (quantile average)",
+               np.mean(members, axis=0), y_test, row_sets, har_q, last)
+        for title, rows in row_sets:
+            p50 = [q_risk(y_test[rows], m[rows, :, 1], 0.5) for m in members]
+            p90 = [q_risk(y_test[rows], m[rows, :, 2], 0.9) for m in members]
+            print(f"{title}, mean of the {len(members)} members: P50 {np.mean(p50):.4f}, P90 {np.mean(p90):.4f}")
+
+
+def train_member(args, seed, series, train_idx, valid_idx, test_idx, mu, sd) -> np.ndarray:
+    """One TFT trained for the time budget, kept at its best validation loss; its test
+    quantiles (N, H, Q) in log-variance units."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
     cfg = TFTConfig(hidden_size=args.hidden, num_heads=4, encoder_length=E, horizons=HORIZONS, quantiles=QUANTILES,
                     dropout=0.1, variable_size=8, n_observed=3, n_known=4,
                     n_symbols=len(series) + 1, n_asset_classes=len(REGIONS) + 1)
@@ -138,9 +162,10 @@ def main() -> None:
     levels = torch.tensor(QUANTILES, device=device)
     valid_pick = valid_idx[rng.permutation(len(valid_idx))[:4096]]
     best, best_state, step = math.inf, None, 0
-    deadline = time.monotonic() + args.minutes * 60
-    bar = tqdm(desc="train", unit="batch")
-    while time.monotonic() < deadline:
+    budget = args.minutes * 60
+    began = time.monotonic()
+    bar = tqdm(desc=f"train seed {seed}", unit="batch")
+    while (spent := time.monotonic() - began) < budget:
         model.train()
         for _ in range(100):
             x, y, *_ = batch(series, train_idx[rng.integers(0, len(train_idx), args.batch_size)], mu, sd)
@@ -157,30 +182,29 @@ def main() -> None:
             best, best_state = val, {k: v.clone() for k, v in model.state_dict().items()}
     bar.close()
     model.load_state_dict(best_state)
-
+    print(f"seed {seed}: {step} training batches of {args.batch_size} in {spent / 60:.1f} min, "
+          f"best validation pinball {best:.4f}")
     preds = []
     model.eval()
     with torch.no_grad():
         for i in range(0, len(test_idx), 512):
-            chunk = test_idx[i:i + 512]
-            x, _, anchor, _ = batch(series, chunk, mu, sd)
+            x, _, anchor, _ = batch(series, test_idx[i:i + 512], mu, sd)
             q = model(x.to(device)).quantiles.float().cpu().numpy()  # (B, H, Q)
             preds.append(anchor[:, None, None] + q * sd[0])
-    tft_q = np.concatenate(preds)
-    print(f"{step} training batches of {args.batch_size}, best validation pinball {best:.4f}")
-    encoder_start = np.array([series[s]["dates"][t - E + 1] for s, t in test_idx])
-    last_target = np.array([series[s]["dates"][t + H] for s, t in test_idx])
-    for title, rows in (("All test origins", np.ones(len(test_idx), bool)),
-                        ("Paper's rows", (encoder_start >= TEST_START) & (last_target <= TEST_END))):
+    return np.concatenate(preds)
+
+
+def report(name, tft_q, y_test, row_sets, har_q, last) -> None:
+    for title, rows in row_sets:
         y = y_test[rows]
-        print(f"\n{title}: {rows.sum():,} origins, {y.size:,} forecasts")
+        print(f"\n{name}. {title}: {rows.sum():,} origins, {y.size:,} forecasts")
         print(f"{'model':<24} q-Risk P50  q-Risk P90")
-        for name, p50, p90 in (
+        for label, p50, p90 in (
                 ("TFT (this project)", q_risk(y, tft_q[rows, :, 1], 0.5), q_risk(y, tft_q[rows, :, 2], 0.9)),
                 ("HAR-RV", q_risk(y, har_q[0.5][rows], 0.5), q_risk(y, har_q[0.9][rows], 0.9)),
                 ("last value", q_risk(y, last[rows], 0.5), float("nan")),
                 ("TFT paper", 0.039, 0.020)):
-            print(f"{name:<24} {p50:10.4f}  {p90:10.4f}")
+            print(f"{label:<24} {p50:10.4f}  {p90:10.4f}")
         print("q-Risk P50 by horizon, TFT / HAR-RV: " + ", ".join(
             f"{h}d {q_risk(y[:, i], tft_q[rows, i, 1], 0.5):.4f} / {q_risk(y[:, i], har_q[0.5][rows, i], 0.5):.4f}"
             for i, h in enumerate(HORIZONS)))

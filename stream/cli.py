@@ -222,15 +222,29 @@ def backtest(data_dir: Path = typer.Option(..., help="market data folder"),
              start: str = typer.Option(..., help="first origin, YYYY-MM-DD"),
              end: str = typer.Option(None, help="last origin; default: the data's end"),
              symbols: str = typer.Option(None, help="comma-separated; default: the whole panel"),
-             out: Path = typer.Option(..., help="CSV to write")) -> None:
-    """Forecast every (symbol, day) from data up to that day; one CSV row per horizon."""
+             out: Path = typer.Option(..., help="CSV to write"),
+             retrain_every: int = typer.Option(0, help="retrain every N sessions, as the service does; 0: never"),
+             retrain: str = typer.Option("incremental", help="incremental or full (RETRAIN_* settings)"),
+             work_dir: Path = typer.Option(None, help="a retraining walk's segments and models, for resuming; "
+                                                      "default: OUT's name + .walk")) -> None:
+    """Forecast every (symbol, day) from data up to that day; one CSV row per horizon.
+    With --retrain-every, the model is retrained walk-forward (tft/walk_forward.py) and
+    an interrupted run resumes where it stopped."""
     from features.data import load
     from tft.backtest import backtest as run
+    from tft.walk_forward import Walk, walk
     art = _artifact(model)
-    df = run(load(data_dir), art, start, end, symbols.split(",") if symbols else None)
+    data, picked = load(data_dir), symbols.split(",") if symbols else None
+    if retrain_every:
+        settings = load_settings()
+        plan = Walk(retrain_every, retrain, settings.retrain, (("device", settings.inference.device),))
+        df = walk(data, art, start, end, picked, plan, work_dir or out.with_name(out.name + ".walk"))
+    else:
+        df = run(data, art, start, end, picked)
     out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(out, index=False, float_format="%.6g")
-    typer.echo(f"wrote {len(df):,} rows for {df['symbol'].nunique()} symbols to {out} ({art.version})")
+    made_by = f"{df['model'].nunique()} models from {art.version}" if "model" in df else art.version
+    typer.echo(f"wrote {len(df):,} rows for {df['symbol'].nunique()} symbols to {out} ({made_by})")
 
 
 @cli.command()
@@ -478,15 +492,13 @@ def retrain(job_id: str = typer.Option(...), retrain_type: str = typer.Option("i
     from dataclasses import replace
     from datetime import UTC, datetime
 
-    import pandas as pd
-
     from features.data import load, with_bars
     from features.quality import bar_problems
     from inference.models import regime_path
     from stream.publish import bars_on
     from stream.registry import active, promote as run_promote, register as add, verified
     from tft.gate import compare
-    from tft.train import TrainConfig, train as fit
+    from tft.train import refit, train as fit
 
     def emit(kind: str, message: str, progress: float, **extra) -> None:
         typer.echo(orjson.dumps({"kind": kind, "message": message, "progress": progress, **extra}).decode())
@@ -506,17 +518,11 @@ def retrain(job_id: str = typer.Option(...), retrain_type: str = typer.Option("i
     init_path = verified(current) if current else _artifact_path("default")
     init = _artifact(str(init_path))
     tag = job_id.replace(":", "-")[-12:]
-    on = dict(device=settings.inference.device, batch_size=r.batch_size, tag=tag)
-    if retrain_type == "full":
-        model_config, config = settings.tft, TrainConfig(end=end, epochs=r.full_epochs, **on)
-    else:
-        start = str((pd.Timestamp(end) - pd.DateOffset(years=r.incremental_years)).date())
-        model_config = init.config
-        config = TrainConfig(end=end, start=start, epochs=r.incremental_epochs, lr=r.incremental_lr, **on)
+    model_config, config, start_from = refit(retrain_type, end, init, settings.tft, r,
+                                             device=settings.inference.device, tag=tag)
     out = store / f"job-{tag}.pt"
     epochs = config.epochs
-    art = fit(data, out, model_config, config, progress=False,
-              init=init if retrain_type == "incremental" else None,
+    art = fit(data, out, model_config, config, progress=False, init=start_from,
               on_epoch=lambda e, val: emit("progress", f"epoch {e}/{epochs}: validation loss {val['total']:.5f}",
                                            0.05 + 0.75 * e / epochs))
     if retrain_type == "full":

@@ -18,7 +18,7 @@ from features.catalog import KNOWN, NAMES, OBSERVED
 from features.data import MarketData
 from features.scaling import Scaler
 from tft import artifact, calibration
-from tft.config import TFTConfig
+from tft.config import RetrainConfig, TFTConfig
 from tft.data import ASSET_CLASSES, InputSpec, make_inputs, market_series, sample_days, targets
 from tft.device import autocast, choose
 from tft.distributed import World, world
@@ -146,6 +146,21 @@ def _train(data, out, model_config, config, progress, init, on_epoch, w: World, 
         artifact.save(out, model, sp.spec, sp.scaler, meta | {"processes": w.size}, factors)
     w.barrier()  # the others read what rank 0 wrote
     return artifact.load(out)
+
+
+def refit(kind: str, end: str, current: artifact.Artifact, fresh: TFTConfig, r: RetrainConfig,
+          **on) -> tuple[TFTConfig, TrainConfig, artifact.Artifact | None]:
+    """What a retrain to `end` trains (model config, training config, starting weights),
+    for the service's retraining job and the backtest that retrains as it does. "full":
+    the `fresh` model from scratch on everything; "incremental": `current`'s weights on
+    the last few years at a smaller step. `on`: further TrainConfig fields (device, tag)."""
+    if kind == "full":
+        return fresh, TrainConfig(end=end, epochs=r.full_epochs, batch_size=r.batch_size, **on), None
+    if kind != "incremental":
+        raise ValueError(f"a retrain is full or incremental, not {kind!r}")
+    start = str((np.datetime64(end, "D") - np.timedelta64(365 * r.incremental_years, "D")))
+    return current.config, TrainConfig(end=end, start=start, epochs=r.incremental_epochs, lr=r.incremental_lr,
+                                       batch_size=r.batch_size, **on), current
 
 
 def recalibrate(data: MarketData, path: Path) -> dict:
