@@ -85,6 +85,11 @@ class MarketData:
         """Everything a live feed would publish on market.ticks."""
         return pd.concat([self.panel, self.context], ignore_index=True)
 
+    def until(self, day: str) -> "MarketData":
+        """What was known at the close of `day`."""
+        cut = pd.Timestamp(day)
+        return MarketData(panel=self.panel[self.panel["date"] <= cut], context=self.context[self.context["date"] <= cut])
+
 
 def with_bars(data: MarketData, bars: pd.DataFrame) -> MarketData:
     """The data with the bars (COLUMNS) that come after each series' last day in it: how

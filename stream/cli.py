@@ -225,6 +225,7 @@ def backtest(data_dir: Path = typer.Option(..., help="market data folder"),
              out: Path = typer.Option(..., help="CSV to write"),
              retrain_every: int = typer.Option(0, help="retrain every N sessions, as the service does; 0: never"),
              retrain: str = typer.Option("incremental", help="incremental or full (RETRAIN_* settings)"),
+             no_gate: bool = typer.Option(False, help="serve every retrained model, passing the gate (GATE_*) or not"),
              work_dir: Path = typer.Option(None, help="a retraining walk's segments and models, for resuming; "
                                                       "default: OUT's name + .walk")) -> None:
     """Forecast every (symbol, day) from data up to that day; one CSV row per horizon.
@@ -237,7 +238,8 @@ def backtest(data_dir: Path = typer.Option(..., help="market data folder"),
     data, picked = load(data_dir), symbols.split(",") if symbols else None
     if retrain_every:
         settings = load_settings()
-        plan = Walk(retrain_every, retrain, settings.retrain, (("device", settings.inference.device),))
+        plan = Walk(retrain_every, retrain, settings.retrain, None if no_gate else settings.gate,
+                    (("device", settings.inference.device),))
         df = walk(data, art, start, end, picked, plan, work_dir or out.with_name(out.name + ".walk"))
     else:
         df = run(data, art, start, end, picked)

@@ -2,7 +2,9 @@
 segments of `every` sessions; the first is forecast by the given model, and before each
 later one the model is retrained to the session before it (full or incremental, by the
 same plan as the service's retraining job, its interval factors refitted on the year
-before). What it scores is what a user of the running service would have been served.
+before) and, as the service promotes it, served only if it passes the validation gate
+against the model it would replace on what was known then. What it scores is what a
+user of the running service would have been served.
 
 Each segment's forecasts and model are written to a work folder as they are made, so an
 interrupted walk resumes at the first segment it had not finished.
@@ -19,7 +21,8 @@ from tqdm import tqdm
 from features.data import MarketData
 from tft import artifact
 from tft.backtest import COLUMNS, backtest
-from tft.config import RetrainConfig
+from tft.config import GateConfig, RetrainConfig
+from tft.gate import compare
 from tft.train import refit, train
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,7 @@ class Walk:
     every: int  # sessions between retrains
     kind: str  # "incremental" or "full"
     retrain: RetrainConfig = RetrainConfig()
+    gate: GateConfig | None = GateConfig()  # None: every retrained model is served
     train_fields: tuple[tuple[str, object], ...] = ()  # further TrainConfig fields (device; small ones in tests)
 
 
@@ -55,6 +59,7 @@ def walk(data: MarketData, art: artifact.Artifact, start: str, end: str | None, 
     parts = segments(sessions, plan.every)
     _claim(folder, {"model": art.version, "start": start, "end": end, "symbols": symbols,
                     "every": plan.every, "kind": plan.kind, "retrain": plan.retrain.__dict__,
+                    "gate": plan.gate.__dict__ if plan.gate else None,
                     "train_fields": dict(plan.train_fields), "segments": parts})
     current, frames = art, []
     bar = tqdm(parts, desc="walk", unit="segment", disable=not progress)
@@ -62,7 +67,9 @@ def walk(data: MarketData, art: artifact.Artifact, start: str, end: str | None, 
         done, model_file = folder / f"segment-{k:03d}.csv", folder / f"model-{k:03d}.pt"
         if k > 0:
             retrain_end = str(days[np.searchsorted(days, np.datetime64(first, "D")) - 1])
-            current = _model(data, current, art, retrain_end, plan, model_file, k, progress)
+            candidate = _model(data, current, art, retrain_end, plan, model_file, k, progress)
+            if _passes(data.until(retrain_end), candidate, current, plan.gate, folder / f"gate-{k:03d}.json"):
+                current = candidate
         bar.set_postfix(model=current.version, segment=f"{first}..{last}")
         if not done.is_file():
             df = backtest(data, current, first, last, symbols, progress=False).assign(model=current.version)
@@ -85,6 +92,17 @@ def _model(data, current, initial, end: str, plan: Walk, path: Path, k: int, pro
     train(data, partial, model_config, config, progress=progress, init=init)
     partial.replace(path)
     return artifact.load(path)
+
+
+def _passes(known: MarketData, candidate, current, gate: GateConfig | None, record: Path) -> bool:
+    """The gate's verdict on the candidate, kept beside it (a resumed walk reads it)."""
+    if gate is None:
+        return True
+    if not record.is_file():
+        verdict = compare(known, candidate, current, gate)
+        _write(record, lambda tmp: tmp.write_text(json.dumps(verdict, indent=1)))
+        tqdm.write(f"gate: {candidate.version} {'served' if verdict['passed'] else 'kept out'}: {verdict['reason']}")
+    return json.loads(record.read_text())["passed"]
 
 
 def _claim(folder: Path, settings: dict) -> None:

@@ -1,3 +1,4 @@
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -6,13 +7,13 @@ import pytest
 
 from tft import artifact
 from tft.backtest import backtest
-from tft.config import RetrainConfig
+from tft.config import GateConfig, RetrainConfig
 from tft.train import refit
 from tft.walk_forward import Walk, segments, walk
 
 SMALL = (("batches_per_epoch", 3), ("validation_samples", 64))
 PLAN = Walk(every=20, kind="incremental", retrain=RetrainConfig(incremental_epochs=1, batch_size=16),
-            train_fields=SMALL)
+            gate=None, train_fields=SMALL)
 
 
 def test_segments_cut_the_sessions_in_runs_of_n():
@@ -75,6 +76,19 @@ def test_a_walk_retrains_between_segments_and_resumes_without_redoing_them(tiny_
 
     with pytest.raises(ValueError, match="other settings"):
         walk(small_data, art, "2011-01-03", "2011-02-28", None, replace(PLAN, every=10), folder, progress=False)
+
+
+def test_a_walk_serves_a_retrained_model_only_if_it_passes_the_gate(tiny_artifact, small_data, tmp_path):
+    art, _ = tiny_artifact
+    # no candidate's pinball is below 0x the active model's: the gate refuses every one
+    refusing = replace(PLAN, gate=GateConfig(sessions=20, pinball_tolerance=-1.0))
+    df = walk(small_data, art, "2011-01-03", "2011-02-28", None, refusing, tmp_path, progress=False)
+    assert set(df["model"]) == {art.version}
+    verdict = json.loads((tmp_path / "gate-001.json").read_text())
+    assert not verdict["passed"] and "above the active model's" in verdict["reason"]
+    # judged on what was known when it was trained: the gate's window ends before the segment
+    assert verdict["window"][1] < "2011-02-01" and verdict["active"] == art.version
+    assert (tmp_path / "model-001.pt").is_file()
 
 
 def test_a_walk_refuses_a_model_that_saw_its_days(tiny_artifact, small_data, tmp_path):
