@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from tqdm import tqdm
 
@@ -158,7 +159,7 @@ def refit(kind: str, end: str, current: artifact.Artifact, fresh: TFTConfig, r: 
         return fresh, TrainConfig(end=end, epochs=r.full_epochs, batch_size=r.batch_size, **on), None
     if kind != "incremental":
         raise ValueError(f"a retrain is full or incremental, not {kind!r}")
-    start = str((np.datetime64(end, "D") - np.timedelta64(365 * r.incremental_years, "D")))
+    start = str((pd.Timestamp(end) - pd.DateOffset(years=r.incremental_years)).date())
     return current.config, TrainConfig(end=end, start=start, epochs=r.incremental_epochs, lr=r.incremental_lr,
                                        batch_size=r.batch_size, **on), current
 

@@ -10,8 +10,7 @@ Each segment's forecasts and model are written to a work folder as they are made
 interrupted walk resumes at the first segment it had not finished.
 """
 import json
-import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +23,6 @@ from tft.backtest import COLUMNS, backtest
 from tft.config import GateConfig, RetrainConfig
 from tft.gate import compare
 from tft.train import refit, train
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,8 +55,8 @@ def walk(data: MarketData, art: artifact.Artifact, start: str, end: str | None, 
         raise ValueError(f"no sessions from {start} to {end or 'the end of the data'}")
     parts = segments(sessions, plan.every)
     _claim(folder, {"model": art.version, "start": start, "end": end, "symbols": symbols,
-                    "every": plan.every, "kind": plan.kind, "retrain": plan.retrain.__dict__,
-                    "gate": plan.gate.__dict__ if plan.gate else None,
+                    "every": plan.every, "kind": plan.kind, "retrain": asdict(plan.retrain),
+                    "gate": asdict(plan.gate) if plan.gate else None,
                     "train_fields": dict(plan.train_fields), "segments": parts})
     current, frames = art, []
     bar = tqdm(parts, desc="walk", unit="segment", disable=not progress)
@@ -74,7 +71,7 @@ def walk(data: MarketData, art: artifact.Artifact, start: str, end: str | None, 
         if not done.is_file():
             df = backtest(data, current, first, last, symbols, progress=False).assign(model=current.version)
             _write(done, lambda tmp: df.to_csv(tmp, index=False, float_format="%.6g"))
-        frames.append(pd.read_csv(done, parse_dates=["date"]))
+        frames.append(pd.read_csv(done, parse_dates=["date"]))  # as a resumed walk reads it, to the digit
     return pd.concat(frames, ignore_index=True)[COLUMNS + ["model"]]
 
 
@@ -89,9 +86,9 @@ def _model(data, current, initial, end: str, plan: Walk, path: Path, k: int, pro
     if progress:
         tqdm.write(f"segment {k}: {plan.kind} retrain to {end}")
     partial = path.with_name(path.stem + ".partial.pt")
-    train(data, partial, model_config, config, progress=progress, init=init)
+    trained = train(data, partial, model_config, config, progress=progress, init=init)
     partial.replace(path)
-    return artifact.load(path)
+    return trained
 
 
 def _passes(known: MarketData, candidate, current, gate: GateConfig | None, record: Path) -> bool:

@@ -32,7 +32,7 @@ def test_refit_plans_full_from_scratch_and_incremental_from_the_current_weights(
     assert (model_config, init, config.epochs, config.start) == (fresh, None, 9, "1993-01-01")
     model_config, config, init = refit("incremental", "2012-06-29", art, fresh, r, tag="x")
     assert (model_config, init, config.epochs, config.lr, config.tag) == (art.config, art, 2, 3e-4, "x")
-    assert config.start == "2009-06-30" and config.end == "2012-06-29"
+    assert config.start == "2009-06-29" and config.end == "2012-06-29"  # three calendar years
     with pytest.raises(ValueError):
         refit("partial", "2012-06-29", art, fresh, r)
 
