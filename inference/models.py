@@ -52,10 +52,9 @@ class TFTForecaster:
 
     def __init__(self, path: Path, device: str = "cpu"):
         from tft.artifact import load  # torch loads only when a TFT serves
-        from tft.interpret import INPUT_NAMES
         self.path = path
-        self.input_names = INPUT_NAMES
         self.artifact = load(path, device)
+        self.input_names = self.artifact.spec.input_names
         self.version = self.artifact.version
         self.min_history = self.artifact.spec.min_history
         self.horizons = tuple(self.artifact.spec.horizons)

@@ -304,14 +304,15 @@ def data_quality(data_dir: Path = typer.Option(..., help="market data folder"),
 def skill(backtest_csv: Path = typer.Argument(..., help="a file written by `backtest`"),
           data_dir: Path = typer.Option(..., help="market data folder, for outcomes"),
           out: Path = typer.Option(Path("reports/skill"), help="folder for the table and the reliability plot")) -> None:
-    """Skill or luck: directional accuracy beside always up, Brier beside the base rate,
-    the sign strategy's Sharpe beside buy-and-hold, each with a block-bootstrap interval."""
+    """Skill or luck: directional accuracy beside always up, Brier beside the base rate
+    (the rows' own, and the one known on each day), the sign strategy's Sharpe beside buy-and-hold, each with a block-bootstrap interval."""
     import pandas as pd
 
     from features.data import load
     from tft.evaluate import attach_outcomes
-    from tft.skill import plot_reliability, skill as by_horizon
-    df = attach_outcomes(pd.read_csv(backtest_csv, parse_dates=["date"]), load(data_dir).panel)
+    from tft.skill import plot_reliability, skill as by_horizon, with_known_rate
+    panel = load(data_dir).panel
+    df = with_known_rate(attach_outcomes(pd.read_csv(backtest_csv, parse_dates=["date"]), panel), panel)
     out.mkdir(parents=True, exist_ok=True)
     table = by_horizon(df)
     table.to_csv(out / "skill.csv", index=False)
@@ -430,6 +431,25 @@ def interpret(data_dir: Path = typer.Option(..., help="market data folder"),
     if store_rows:
         n = asyncio.run(store(load_settings().persistence.database_url, art.version, interp))
         typer.echo(f"stored {n} rows in feature_importance for {art.version}")
+
+
+@cli.command()
+def prune(data_dir: Path = typer.Option(..., help="market data folder"),
+          model: str = typer.Option("default", help="'default', an artifact path or a registry version"),
+          keep: str = typer.Option("20,40", help="comma-separated feature counts to try"),
+          out: Path = typer.Option(Path("reports/prune"), help="folder for the models, tables, plot and features.yaml"),
+          device: str = typer.Option(None, help="cpu, cuda[:N] or auto (default TFT_DEVICE)")) -> None:
+    """Rank the model's features by importance on its validation year, train it again on
+    the top K of them, and keep the smallest set no worse on that year at every horizon
+    (tft/prune.py); `train --config OUT/features.yaml` trains on what is kept."""
+    from features.data import load
+    from tft.prune import PruneConfig, prune as run
+    art = _artifact(model)
+    p = run(load(data_dir), art, out, PruneConfig(keep=tuple(int(k) for k in keep.split(","))),
+            {"device": device or load_settings().inference.device})
+    wide = p.scores.pivot(index="features", columns="horizon", values="pinball")
+    typer.echo("validation pinball by feature count and horizon:\n" + wide.round(6).to_string())
+    typer.echo(f"{p.reason}\nwrote {out / 'features.yaml'}, {out / 'pruning.png'}, ranking.csv, scores.csv")
 
 
 @cli.command()

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from features.catalog import NAMES
+from features.catalog import NAMES, OBSERVED
 from features.scaling import Scaler
 from tft.config import TFTConfig
 from tft.data import InputSpec
@@ -52,7 +52,8 @@ def save(path: Path, model: TemporalFusionTransformer, spec: InputSpec, scaler: 
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "config": {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()},
         "spec": {"symbols": list(spec.symbols), "encoder_length": spec.encoder_length,
-                 "decoder_length": spec.decoder_length, "horizons": list(spec.horizons)},
+                 "decoder_length": spec.decoder_length, "horizons": list(spec.horizons),
+                 "observed": list(spec.observed)},
         "features": list(NAMES),
         "scaler": scaler.to_dict(),
         "meta": {"git_commit": git_commit(), "created_at": datetime.now(UTC).isoformat(), **meta},
@@ -86,7 +87,8 @@ def load(path: Path | str, device: str = "cpu") -> Artifact:
     model.load_state_dict(blob["state_dict"])
     model.to(device).eval()
     s = blob["spec"]
-    spec = InputSpec(tuple(s["symbols"]), s["encoder_length"], s["decoder_length"], tuple(s["horizons"]))
+    spec = InputSpec(tuple(s["symbols"]), s["encoder_length"], s["decoder_length"], tuple(s["horizons"]),
+                     tuple(s.get("observed", OBSERVED)))  # artifacts from before pruning read every feature
     calibration = blob.get("calibration")  # absent from artifacts made before calibration
     return Artifact(model, config, spec, Scaler.from_dict(blob["scaler"]), blob["meta"],
                     None if calibration is None else np.array(calibration))

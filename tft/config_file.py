@@ -3,8 +3,8 @@
     model_config:     {hidden_size: 64, num_heads: 4, encoder_length: 126, dropout: 0.1}
     training_config:  {end: "2021-12-31", epochs: 30, batch_size: 256, lr: 0.0005}
 
-each key a field of TFTConfig or TrainConfig (every one is listed, with its meaning, by
-`tft-forecast train --help-config`). A key that is neither is refused by name, so a
+each key a field of TFTConfig or TrainConfig (every one is listed, with its meaning, in
+the README's table). A key that is neither is refused by name, so a
 typo cannot train the defaults in silence; what the data fixes (input counts) is not a
 key.
 """

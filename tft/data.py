@@ -5,7 +5,7 @@ cuts an encoder window ending at day t from a symbol's feature matrix, so a mode
 exactly the same numbers whichever of them asks.
 """
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,6 @@ from tft.model import TFTInputs
 ETFS = frozenset("SPY QQQ DIA IWM TLT HYG GLD SLV USO UUP XLE XLF XLI XLK XLP XLU XLV XLY".split())
 INDICES = frozenset({"GSPC", "IXIC", "VIX"})
 ASSET_CLASSES = ("unknown", "etf", "index", "stock")
-_OBS = np.array([NAMES.index(n) for n in OBSERVED])
 _KNOWN = np.array([NAMES.index(n) for n in KNOWN])
 _RV = (NAMES.index("rv_63"), NAMES.index("rv_21"))
 
@@ -44,6 +43,16 @@ class InputSpec:
     encoder_length: int
     decoder_length: int
     horizons: tuple[int, ...]
+    observed: tuple[str, ...] = OBSERVED  # the past-only features read, a subset of the catalog's when pruned
+
+    @cached_property
+    def observed_index(self) -> np.ndarray:
+        return np.array([NAMES.index(n) for n in self.observed])
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """The encoder's variables, in the model's order."""
+        return (*self.observed, *KNOWN)
 
     def static(self, symbol: str) -> tuple[int, int]:
         sid = self.symbols.index(symbol) + 1 if symbol in self.symbols else 0
@@ -123,8 +132,8 @@ def make_inputs(series: list[SymbolSeries], samples: np.ndarray, spec: InputSpec
     static = np.array([spec.static(series[s].symbol) for s, _ in samples], dtype=np.int64)
     inputs = TFTInputs(
         static=torch.from_numpy(static),
-        observed=torch.from_numpy(values[..., _OBS]),
-        observed_mask=torch.from_numpy(mask[..., _OBS]),
+        observed=torch.from_numpy(values[..., spec.observed_index]),
+        observed_mask=torch.from_numpy(mask[..., spec.observed_index]),
         known_past=torch.from_numpy(windows[..., _KNOWN].astype(np.float32)),  # already in [0, 1]
         known_future=torch.from_numpy(known_future(origins, H)),
     )

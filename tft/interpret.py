@@ -13,12 +13,10 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from features.catalog import GROUPS, KNOWN, OBSERVED
+from features.catalog import GROUPS
 from tft.artifact import Artifact
-from tft.data import SymbolSeries, make_inputs
+from tft.data import InputSpec, SymbolSeries, make_inputs
 from tft.predict import encoder_attention, forward
-
-INPUT_NAMES = (*OBSERVED, *KNOWN)  # the encoder's variables, in the model's order
 
 
 @dataclass(frozen=True)
@@ -43,8 +41,8 @@ def interpret(art: Artifact, series: list[SymbolSeries], idx: np.ndarray, batch_
         symbols += [series[s].symbol for s, _ in chunk]
     imp = np.concatenate(per_sample)  # (N, Z, V)
     symbols = np.asarray(symbols)
-    frames = [_frame("*", imp.mean(0), art.spec.horizons)]
-    frames += [_frame(s, imp[symbols == s].mean(0), art.spec.horizons) for s in np.unique(symbols)]
+    frames = [_frame("*", imp.mean(0), art.spec)]
+    frames += [_frame(s, imp[symbols == s].mean(0), art.spec) for s in np.unique(symbols)]
     H = art.spec.decoder_length
     lags = np.concatenate([np.arange(E - 1, -1, -1), -np.arange(1, H + 1)])
     mean_attn = attn_sum / len(idx)  # (Z, E + H)
@@ -54,11 +52,11 @@ def interpret(art: Artifact, series: list[SymbolSeries], idx: np.ndarray, batch_
     return Interpretation(pd.concat(frames, ignore_index=True), attention)
 
 
-def _frame(symbol: str, imp: np.ndarray, horizons) -> pd.DataFrame:
+def _frame(symbol: str, imp: np.ndarray, spec: InputSpec) -> pd.DataFrame:
     """imp (Z, V) -> long rows."""
     return pd.DataFrame([{"symbol": symbol, "horizon": h, "feature": f, "feature_group": GROUPS[f],
                           "importance": float(imp[z, v])}
-                         for z, h in enumerate(horizons) for v, f in enumerate(INPUT_NAMES)])
+                         for z, h in enumerate(spec.horizons) for v, f in enumerate(spec.input_names)])
 
 
 def plot(interp: Interpretation, out_dir, horizon: int = 5, top: int = 20) -> list:

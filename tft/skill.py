@@ -32,10 +32,35 @@ def _interval(values) -> list[float]:
     return [float(v) for v in np.quantile(values, [0.025, 0.975])]
 
 
-def direction_stats(point: np.ndarray, p_up: np.ndarray, y: np.ndarray) -> dict[str, float]:
+def direction_stats(point: np.ndarray, p_up: np.ndarray, y: np.ndarray, known: np.ndarray) -> dict[str, float]:
     up = (y > 0).astype(float)
     return {"dir_acc": float(np.mean(np.sign(point) == np.sign(y))), "always_up": float(up.mean()),
-            "brier": float(np.mean((p_up - up) ** 2)), "base_rate_brier": float(up.var())}
+            "brier": float(np.mean((p_up - up) ** 2)), "base_rate_brier": float(up.var()),
+            "known_rate_brier": float(np.mean((known - up) ** 2))}
+
+
+def with_known_rate(df: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    """Adds `known_up_rate`: the share of up moves among all the panel's h-session outcomes
+    (pooled over symbols) settled by each row's day. It is the base rate a forecaster
+    could have known on the day; `base_rate_brier` uses the rows' own up-rate, known only
+    after the last of them."""
+    known = pd.Series(np.nan, index=df.index)
+    for h in df["horizon"].unique():
+        settled, up = [], []
+        for _, g in panel.groupby("symbol"):
+            g = g.sort_values("date")
+            logc = np.log(g["close"].values)
+            settled.append(g["date"].values[h:])
+            up.append(logc[h:] > logc[:-h])
+        settled, up = np.concatenate(settled), np.concatenate(up)
+        order = np.argsort(settled, kind="stable")
+        settled, ups = settled[order], np.cumsum(up[order])
+        rows = df["horizon"] == h
+        n = np.searchsorted(settled, df.loc[rows, "date"].values, side="right")
+        rate, seen = np.full(len(n), np.nan), n > 0
+        rate[seen] = ups[n[seen] - 1] / n[seen]
+        known[rows] = rate
+    return df.assign(known_up_rate=known)
 
 
 def non_overlapping(df: pd.DataFrame, h: int) -> pd.DataFrame:
@@ -54,14 +79,16 @@ def sign_sharpes(pos: np.ndarray, y: np.ndarray, h: int) -> tuple[float, float]:
 def skill(df: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """By horizon: directional accuracy and Brier score beside their baselines, the sign
     strategy's Sharpe beside buy-and-hold (origins h sessions apart), and a 95% bootstrap
-    interval on each difference: an interval that holds 0 is not skill."""
+    interval on each difference: an interval that holds 0 is not skill. df: a backtest
+    with outcomes and `known_up_rate` (with_known_rate)."""
     rng = np.random.default_rng(seed)
     rows = []
     for h, g in df.groupby("horizon"):
         g = g.reset_index(drop=True)
         point, y, p = np.log(g["point"].values / g["close"].values), g["y"].values, g["p_up"].values
-        s = direction_stats(point, p, y)
-        boot = [direction_stats(point[r], p[r], y[r]) for r in _resamples(_days(g), rng)]
+        known = g["known_up_rate"].values
+        s = direction_stats(point, p, y, known)
+        boot = [direction_stats(point[r], p[r], y[r], known[r]) for r in _resamples(_days(g), rng)]
         apart = non_overlapping(g.assign(pos=np.sign(point)), h)
         sharpe, hold = sign_sharpes(apart["pos"].values, apart["y"].values, h)
         sharpe_boot = [np.subtract(*sign_sharpes(apart["pos"].values[r], apart["y"].values[r], h))
@@ -71,6 +98,8 @@ def skill(df: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
                      "acc_minus_up_95": _interval([b["dir_acc"] - b["always_up"] for b in boot]),
                      "brier_minus_base": s["brier"] - s["base_rate_brier"],
                      "brier_minus_base_95": _interval([b["brier"] - b["base_rate_brier"] for b in boot]),
+                     "brier_minus_known": s["brier"] - s["known_rate_brier"],
+                     "brier_minus_known_95": _interval([b["brier"] - b["known_rate_brier"] for b in boot]),
                      "sharpe": sharpe, "buy_hold_sharpe": hold, "sharpe_minus_hold": sharpe - hold,
                      "sharpe_minus_hold_95": _interval(sharpe_boot)})
     return pd.DataFrame(rows)

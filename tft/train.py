@@ -46,6 +46,7 @@ class TrainConfig:
     seed: int = 7
     device: str = "cpu"  # TFT_DEVICE: cpu, cuda[:N] or auto; bfloat16 autocast on CUDA
     tag: str | None = None  # ends the version, so that two trainings to the same day differ
+    features: tuple[str, ...] | None = None  # the past-only features to read; None: the catalog's all (tft/prune.py)
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,8 @@ def split(data: MarketData, model_config: TFTConfig, config: TrainConfig, rng) -
     val_start = end - np.timedelta64(config.validation_days, "D")
     series = market_series(data, end)
     spec = InputSpec(tuple(s.symbol for s in series), model_config.encoder_length,
-                     model_config.decoder_length, model_config.horizons)
-    model_config = TFTConfig(**{**asdict(model_config), "n_observed": len(OBSERVED),
+                     model_config.decoder_length, model_config.horizons, observed_features(config.features))
+    model_config = TFTConfig(**{**asdict(model_config), "n_observed": len(spec.observed),
                                 "n_known": len(KNOWN), "n_symbols": len(series) + 1,
                                 "n_asset_classes": len(ASSET_CLASSES)})
     # Walk-forward: a training origin's longest target must end before validation starts,
@@ -88,6 +89,17 @@ def split(data: MarketData, model_config: TFTConfig, config: TrainConfig, rng) -
     val_batches = [_batch(series, y_all, val_idx[i:i + 512], spec, scaler)
                    for i in range(0, len(val_idx), 512)]
     return Split(series, spec, model_config, scaler, y_all, train_idx, val_batches, val_start, end)
+
+
+def observed_features(names: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The catalog's past-only features, or those of `names` in the catalog's order."""
+    if names is None:
+        return OBSERVED
+    if unknown := sorted(set(names) - set(OBSERVED)):
+        raise ValueError(f"features {unknown} are not past-only features of features/catalog.py")
+    if not names:
+        raise ValueError("a model reads at least one feature")
+    return tuple(n for n in OBSERVED if n in set(names))
 
 
 def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainConfig,
@@ -154,7 +166,9 @@ def refit(kind: str, end: str, current: artifact.Artifact, fresh: TFTConfig, r: 
     """What a retrain to `end` trains (model config, training config, starting weights),
     for the service's retraining job and the backtest that retrains as it does. "full":
     the `fresh` model from scratch on everything; "incremental": `current`'s weights on
-    the last few years at a smaller step. `on`: further TrainConfig fields (device, tag)."""
+    the last few years at a smaller step. Either reads `current`'s features, pruned or
+    not. `on`: further TrainConfig fields (device, tag)."""
+    on = {"features": current.spec.observed, **on}
     if kind == "full":
         return fresh, TrainConfig(end=end, epochs=r.full_epochs, batch_size=r.batch_size, **on), None
     if kind != "incremental":
