@@ -97,7 +97,7 @@ def _verdict(table: pd.DataFrame, ranking: pd.DataFrame, full: int, tolerance: f
 
 def _write(p: Pruning, art: Artifact, out_dir: Path) -> None:
     p.ranking.to_csv(out_dir / "ranking.csv", index=False, float_format="%.6f")
-    p.scores.to_csv(out_dir / "scores.csv", index=False, float_format="%.6f")
+    p.scores.to_csv(out_dir / "scores.csv", index=False)
     (out_dir / "features.yaml").write_text(
         f"# tft-forecast prune of {art.version}: {p.reason}\n"
         + yaml.safe_dump({"training_config": {"features": list(p.kept)}}, sort_keys=False))
@@ -121,12 +121,14 @@ def plot(p: Pruning, path: Path) -> Path:
         a.axhline(len(p.ranking) - k - 0.5, color="tab:red", lw=0.8, ls="--")
         a.text(r["importance"].max(), len(p.ranking) - k - 0.5, f"top {k}", color="tab:red", fontsize=7,
                ha="right", va="bottom")
-    a.set_xlabel("importance on the validation year (mean over horizons)")
+    a.set_xscale("log")  # one feature often holds half the weight; the rest would be invisible
+    a.set_xlabel("importance on the validation year (mean over horizons, log scale)")
     base = p.scores[p.scores["features"] == full].set_index("horizon")["pinball"]
     for k, g in p.scores.groupby("features"):
         g = g.set_index("horizon")
         b.plot(g.index, g["pinball"] / base, "o-", label=f"{k} features")
     b.axhline(1.0, color="grey", lw=0.8)
+    b.set_xticks(sorted(p.scores["horizon"].unique()))
     b.set_xlabel("horizon (sessions)")
     b.set_ylabel("validation pinball ÷ all features'")
     b.legend(fontsize=8)
