@@ -15,8 +15,8 @@ follows the registry back; the one whose rollback lands first is the one that do
 
 The served version's interval misses move its adaptive interval scales (interval_scales,
 inference/conformal.py) one step per horizon and outcome day, which every worker then
-serves. With W workers each steps on its own symbols' outcomes, so a day counts up to W
-steps.
+serves from its next pass. With W workers each steps on its own symbols' outcomes, so a
+day counts up to W steps.
 """
 import asyncio
 import logging
@@ -73,7 +73,8 @@ async def settle(pool: asyncpg.Pool, served: str, shadow: Forecaster | None) -> 
 
 async def adapt_intervals(pool: asyncpg.Pool, served: str, misses: dict) -> None:
     """One step of the served version's interval scales per horizon and outcome day, in
-    day order (inference/conformal.py), and the scales served from now on."""
+    day order (inference/conformal.py), and the scales served from now on: every
+    worker's steps, read back on each pass."""
     gamma = settings.inference.adaptive_gamma
     async with pool.acquire() as conn:
         repo = IntervalScalesRepository(conn)
@@ -123,7 +124,7 @@ async def validate_forecasts() -> None:
     served, shadow = resources.serving.service.model_version, resources.shadow
     try:
         n, misses = await settle(resources.pool, served, shadow)
-        if misses and settings.inference.adaptive_intervals:
+        if settings.inference.adaptive_intervals:  # with no outcomes of its own too: others step the scales
             await adapt_intervals(resources.pool, served, misses)
         if n:
             metrics.validated_total.inc(n)

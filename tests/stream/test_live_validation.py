@@ -3,6 +3,7 @@ replayed, and each forecast scored on the bar its horizon came to."""
 import asyncio
 import time
 import uuid
+from datetime import date
 
 import asyncpg
 import httpx
@@ -13,6 +14,7 @@ import pytest
 from features.data import load, select
 from inference.conformal import GAMMA, LEVELS
 from inference.validation import Outcome, interval_misses
+from persistence.repositories.interval_scales import IntervalScalesRepository
 from tests.workers import publish_and_wait
 
 pytestmark = pytest.mark.integration
@@ -88,3 +90,26 @@ async def test_served_forecasts_are_scored_when_their_horizons_come(worker, data
     for f in later["forecasts"]:
         scales = np.exp(learnt[f["horizon"]]["log_scales"])
         assert list(f["interval_scales"].values()) == pytest.approx(list(scales))
+
+
+async def test_scales_another_worker_steps_are_served_without_outcomes_of_this_ones(worker, data_dir, database_url):
+    symbol = "PEP"  # no other test gives it the shared worker, nor any outcome of it
+    await publish_and_wait(worker, select(load(data_dir).all_bars(), [symbol], "2021-06-01", "2023-06-30"))
+    async with httpx.AsyncClient(base_url=worker.url) as http:
+        version = (await http.post("/forecast/generate", content=orjson.dumps({"symbol": symbol}))).json()["model_version"]
+    conn = await asyncpg.connect(database_url)
+    try:  # a second worker's pass, on outcomes of symbols this one does not hold
+        repo = IntervalScalesRepository(conn)
+        await repo.step(version, 21, 0.5, [1.0] * len(LEVELS), LEVELS, date(2099, 1, 1))
+        wanted = list(np.exp((await repo.of_version(version))[21]))
+    finally:
+        await conn.close()
+    deadline, served = time.monotonic() + 20, None
+    async with httpx.AsyncClient(base_url=worker.url) as http:
+        while time.monotonic() < deadline:
+            r = (await http.post("/forecast/generate", content=orjson.dumps({"symbol": symbol}))).json()
+            served = next(f["interval_scales"] for f in r["forecasts"] if f["horizon"] == 21)
+            if served is not None and list(served.values()) == pytest.approx(wanted):
+                break
+            await asyncio.sleep(0.5)
+    assert served is not None and list(served.values()) == pytest.approx(wanted)
