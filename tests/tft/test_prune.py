@@ -9,6 +9,11 @@ import pytest
 import torch
 
 from features.catalog import KNOWN, OBSERVED
+from inference.config import InferenceConfig
+from inference.models import TFTForecaster
+from inference.service import ForecastService
+from schemas import ForecastRequest
+from tests.helpers import NO_CONTEXT, window_of
 from tft import artifact
 from tft.backtest import backtest
 from tft.config import RetrainConfig
@@ -43,6 +48,15 @@ def test_a_model_trained_on_a_subset_reads_only_it(few, small_data):
                                rtol=1e-6)
     bt = backtest(small_data, art, "2011-01-03", "2011-01-31", progress=False)
     assert len(bt) and bt[["q10", "q50", "q90"]].notna().all().all()
+
+
+async def test_a_pruned_model_is_served_and_attends_over_its_own_features(few, panel):
+    art, path = few
+    svc = ForecastService(TFTForecaster(path), InferenceConfig(max_wait_ms=1))
+    w = window_of(panel, "SPY", "2016-12-30", 400)
+    result = (await svc.forecast(ForecastRequest(symbol="SPY", include_attention=True), "p1", w, NO_CONTEXT)).result
+    assert [f.horizon for f in result.forecasts] == list(art.spec.horizons)
+    assert list(result.attention_weights.feature_attention) == [*art.spec.observed, *KNOWN]
 
 
 def test_an_artifact_from_before_pruning_reads_every_feature(tiny_artifact, tmp_path):
