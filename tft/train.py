@@ -165,16 +165,17 @@ def refit(kind: str, end: str, current: artifact.Artifact, fresh: TFTConfig, r: 
           **on) -> tuple[TFTConfig, TrainConfig, artifact.Artifact | None]:
     """What a retrain to `end` trains (model config, training config, starting weights),
     for the service's retraining job and the backtest that retrains as it does. "full":
-    the `fresh` model from scratch on everything; "incremental": `current`'s weights on
-    the last few years at a smaller step. Either reads `current`'s features, pruned or
-    not. `on`: further TrainConfig fields (device, tag)."""
+    the `fresh` model from scratch on everything; "incremental": `current`'s weights at a
+    smaller step, on every year or the last few. Either reads `current`'s features, pruned
+    or not. `on`: further TrainConfig fields (device, tag)."""
     on = {"features": current.spec.observed, **on}
     if kind == "full":
         return fresh, TrainConfig(end=end, epochs=r.full_epochs, batch_size=r.batch_size, **on), None
     if kind != "incremental":
         raise ValueError(f"a retrain is full or incremental, not {kind!r}")
-    start = str((pd.Timestamp(end) - pd.DateOffset(years=r.incremental_years)).date())
-    return current.config, TrainConfig(end=end, start=start, epochs=r.incremental_epochs, lr=r.incremental_lr,
+    if r.incremental_years:
+        on["start"] = str((pd.Timestamp(end) - pd.DateOffset(years=r.incremental_years)).date())
+    return current.config, TrainConfig(end=end, epochs=r.incremental_epochs, lr=r.incremental_lr,
                                        batch_size=r.batch_size, **on), current
 
 

@@ -8,7 +8,7 @@ import pytest
 from tft import artifact
 from tft.backtest import backtest
 from tft.config import GateConfig, RetrainConfig
-from tft.train import refit
+from tft.train import TrainConfig, refit
 from tft.walk_forward import Walk, segments, walk
 
 SMALL = (("batches_per_epoch", 3), ("validation_samples", 64))
@@ -33,6 +33,8 @@ def test_refit_plans_full_from_scratch_and_incremental_from_the_current_weights(
     model_config, config, init = refit("incremental", "2012-06-29", art, fresh, r, tag="x")
     assert (model_config, init, config.epochs, config.lr, config.tag) == (art.config, art, 2, 3e-4, "x")
     assert config.start == "2009-06-29" and config.end == "2012-06-29"  # three calendar years
+    _, config, _ = refit("incremental", "2012-06-29", art, fresh, replace(r, incremental_years=0))
+    assert config.start == TrainConfig(end="2012-06-29").start  # every year: the window expands
     with pytest.raises(ValueError):
         refit("partial", "2012-06-29", art, fresh, r)
 
