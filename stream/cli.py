@@ -305,7 +305,8 @@ def skill(backtest_csv: Path = typer.Argument(..., help="a file written by `back
           data_dir: Path = typer.Option(..., help="market data folder, for outcomes"),
           out: Path = typer.Option(Path("reports/skill"), help="folder for the table and the reliability plot")) -> None:
     """Skill or luck: directional accuracy beside always up, Brier beside the base rate
-    (the rows' own, and the one known on each day), the sign strategy's Sharpe beside buy-and-hold, each with a block-bootstrap interval."""
+    (the rows' own, and the one known on each day), the sign strategy's Sharpe beside
+    buy-and-hold, each with a block-bootstrap interval."""
     import pandas as pd
 
     from features.data import load

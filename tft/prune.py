@@ -82,17 +82,20 @@ def _scored(data, art: Artifact, start: str, end: str, count: int) -> pd.DataFra
     return s[["horizon", "n", "pinball", "rw_pinball", "cover_68", "cover_95"]].assign(features=count, version=art.version)
 
 
+def relative(scores: pd.DataFrame) -> pd.DataFrame:
+    """(feature counts, horizons): each set's pinball ÷ the full set's (the largest count)."""
+    wide = scores.pivot(index="features", columns="horizon", values="pinball")
+    return wide / wide.loc[wide.index.max()]
+
+
 def _verdict(table: pd.DataFrame, ranking: pd.DataFrame, full: int, tolerance: float) -> tuple[tuple[str, ...], str]:
-    base = table[table["features"] == full].set_index("horizon")["pinball"]
-    for k in sorted(set(table["features"]) - {full}):
-        mine = table[table["features"] == k].set_index("horizon")["pinball"]
-        if (mine <= base * (1 + tolerance)).all():
+    smaller = relative(table).drop(index=full)
+    for k, ratios in smaller.iterrows():  # fewest features first
+        if (ratios <= 1 + tolerance).all():
             return tuple(ranking["feature"].iloc[:k]), (
                 f"the top {k} features are no worse than all {full} at every horizon on the validation year")
-    worst = {k: float((table[table["features"] == k].set_index("horizon")["pinball"] / base).max())
-             for k in sorted(set(table["features"]) - {full})}
     return tuple(ranking["feature"]), "every smaller set is worse at some horizon (pinball ÷ full, worst: " + \
-        ", ".join(f"top {k} {r:.4f}" for k, r in worst.items()) + "); all features stay"
+        ", ".join(f"top {k} {r:.4f}" for k, r in smaller.max(axis=1).items()) + "); all features stay"
 
 
 def _write(p: Pruning, art: Artifact, out_dir: Path) -> None:
@@ -123,12 +126,11 @@ def plot(p: Pruning, path: Path) -> Path:
                ha="right", va="bottom")
     a.set_xscale("log")  # one feature often holds half the weight; the rest would be invisible
     a.set_xlabel("importance on the validation year (mean over horizons, log scale)")
-    base = p.scores[p.scores["features"] == full].set_index("horizon")["pinball"]
-    for k, g in p.scores.groupby("features"):
-        g = g.set_index("horizon")
-        b.plot(g.index, g["pinball"] / base, "o-", label=f"{k} features")
+    ratios = relative(p.scores)
+    for k, row in ratios.iterrows():
+        b.plot(row.index, row.values, "o-", label=f"{k} features")
     b.axhline(1.0, color="grey", lw=0.8)
-    b.set_xticks(sorted(p.scores["horizon"].unique()))
+    b.set_xticks(list(ratios.columns))
     b.set_xlabel("horizon (sessions)")
     b.set_ylabel("validation pinball ÷ all features'")
     b.legend(fontsize=8)

@@ -45,14 +45,10 @@ def with_known_rate(df: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
     could have known on the day; `base_rate_brier` uses the rows' own up-rate, known only
     after the last of them."""
     known = pd.Series(np.nan, index=df.index)
+    bars = [(g["date"].values, np.log(g["close"].values)) for _, g in panel.sort_values("date").groupby("symbol")]
     for h in df["horizon"].unique():
-        settled, up = [], []
-        for _, g in panel.groupby("symbol"):
-            g = g.sort_values("date")
-            logc = np.log(g["close"].values)
-            settled.append(g["date"].values[h:])
-            up.append(logc[h:] > logc[:-h])
-        settled, up = np.concatenate(settled), np.concatenate(up)
+        settled = np.concatenate([dates[h:] for dates, _ in bars])
+        up = np.concatenate([logc[h:] > logc[:-h] for _, logc in bars])
         order = np.argsort(settled, kind="stable")
         settled, ups = settled[order], np.cumsum(up[order])
         rows = df["horizon"] == h

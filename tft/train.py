@@ -95,11 +95,12 @@ def observed_features(names: tuple[str, ...] | None) -> tuple[str, ...]:
     """The catalog's past-only features, or those of `names` in the catalog's order."""
     if names is None:
         return OBSERVED
-    if unknown := sorted(set(names) - set(OBSERVED)):
+    wanted = set(names)
+    if unknown := sorted(wanted - set(OBSERVED)):
         raise ValueError(f"features {unknown} are not past-only features of features/catalog.py")
-    if not names:
+    if not wanted:
         raise ValueError("a model reads at least one feature")
-    return tuple(n for n in OBSERVED if n in set(names))
+    return tuple(n for n in OBSERVED if n in wanted)
 
 
 def train(data: MarketData, out: Path, model_config: TFTConfig, config: TrainConfig,
