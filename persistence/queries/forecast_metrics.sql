@@ -1,8 +1,8 @@
 -- name: insert_many
-INSERT INTO forecast_metrics (request_id, horizon, symbol, as_of, model_version, last_close, point,
-                              q10, q25, q50, q75, q90, intervals, volatility, prob_up, regime, latency_ms,
-                              interval_scale)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+-- The columns and their placeholders are filled in from MetricRow (repositories/forecast_metrics.py),
+-- the one list of them, so that a row's values cannot go out of the columns' order.
+INSERT INTO forecast_metrics ({columns})
+VALUES ({values})
 ON CONFLICT (request_id, horizon) DO NOTHING;
 
 -- name: for_request

@@ -1,7 +1,7 @@
-import asyncpg
 import orjson
 
 from persistence.queries import queries
+from persistence.repositories.base import BaseRepository
 from schemas import RegimeEvent
 
 _SQL = queries("market_regime_history")
@@ -14,9 +14,5 @@ def row(event: RegimeEvent) -> tuple:
             orjson.dumps(r.probabilities or {}).decode())
 
 
-class MarketRegimeRepository:
-    def __init__(self, conn: asyncpg.Connection):
-        self.conn = conn
-
-    async def insert_many(self, *, rows: list[tuple]) -> None:
-        await self.conn.executemany(_SQL["insert_many"], rows)
+class MarketRegimeRepository(BaseRepository):
+    insert_sql = _SQL["insert_many"]

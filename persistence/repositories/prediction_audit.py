@@ -1,6 +1,5 @@
-import asyncpg
-
 from persistence.queries import queries
+from persistence.repositories.base import BaseRepository
 from schemas import ForecastRequest, ForecastResult, encode
 
 _SQL = queries("prediction_audit")
@@ -12,9 +11,5 @@ def row(request: ForecastRequest, result: ForecastResult, source: str) -> tuple:
             result.disclaimer)
 
 
-class PredictionAuditRepository:
-    def __init__(self, conn: asyncpg.Connection):
-        self.conn = conn
-
-    async def insert_many(self, *, rows: list[tuple]) -> None:
-        await self.conn.executemany(_SQL["insert_many"], rows)
+class PredictionAuditRepository(BaseRepository):
+    insert_sql = _SQL["insert_many"]

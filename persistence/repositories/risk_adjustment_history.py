@@ -1,7 +1,7 @@
-import asyncpg
 import orjson
 
 from persistence.queries import queries
+from persistence.repositories.base import BaseRepository
 from schemas import RiskEvent
 
 _SQL = queries("risk_adjustment_history")
@@ -13,9 +13,5 @@ def row(event: RiskEvent) -> tuple:
             event.var_95, orjson.dumps([r.model_dump() for r in event.rules]).decode(), event.request_id)
 
 
-class RiskAdjustmentRepository:
-    def __init__(self, conn: asyncpg.Connection):
-        self.conn = conn
-
-    async def insert_many(self, *, rows: list[tuple]) -> None:
-        await self.conn.executemany(_SQL["insert_many"], rows)
+class RiskAdjustmentRepository(BaseRepository):
+    insert_sql = _SQL["insert_many"]

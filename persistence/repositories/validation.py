@@ -2,13 +2,14 @@ import asyncpg
 import orjson
 
 from persistence.queries import queries
+from persistence.repositories.forecast_metrics import MetricRow
 
 _SQL = queries("validation")
 
 
-def pending_rows(rows: list[tuple]) -> list[tuple]:
+def pending_rows(rows: list[MetricRow]) -> list[tuple]:
     """(symbol, as_of, horizon) keys of forecast_metrics rows, each once."""
-    return sorted({(r[2], r[3], r[1]) for r in rows})
+    return sorted({(r.symbol, r.as_of, r.horizon) for r in rows})
 
 
 class ValidationRepository:

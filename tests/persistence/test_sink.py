@@ -1,24 +1,11 @@
 import asyncpg
 import pytest
 
-from inference.baseline import RandomWalkForecaster
-from inference.config import InferenceConfig
-from inference.service import ForecastService
 from persistence.repositories.forecast_metrics import ForecastMetricsRepository
 from persistence.sink import write, write_apart
 from schemas import ForecastRequest, ServedForecast
-from tests.helpers import NO_CONTEXT, window_of
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def served(panel):
-    svc = ForecastService(RandomWalkForecaster(63), InferenceConfig(max_wait_ms=1))
-    w = window_of(panel, "SPY", "2023-12-29", 300)
-    req = ForecastRequest(symbol="SPY", user_id="alice", request_id="sink-1")
-    result = (await svc.forecast(req, "sink-1", w, NO_CONTEXT)).result
-    return ServedForecast(request=req, result=result, source="kafka", last_close=float(w.close[-1]))
 
 
 async def test_a_result_written_twice_leaves_one_row_per_horizon(pool, served):
