@@ -11,7 +11,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from inference.conformal import GAMMA, LEVELS, AdaptiveScales, intervals, scaled_quantiles
-from tft.evaluate import forecast_log_quantiles, pinball
+from tft.evaluate import forecast_log_quantiles, pinball, random_walk_quantiles
 
 
 def adapt(df: pd.DataFrame, gamma: float = GAMMA) -> pd.DataFrame:
@@ -69,7 +69,7 @@ def scores(df: pd.DataFrame) -> pd.DataFrame:
             row[f"width_{k}"] = float(np.mean(hi[:, j] - lo[:, j]) / np.mean(2 * z * sigma))
         row["pinball"] = pinball(q, y)
         row["pinball_adapted"] = pinball(adapted_q, y)
-        row["pinball_rw"] = pinball(sigma[:, None] * norm.ppf(np.asarray((0.1, 0.25, 0.5, 0.75, 0.9)))[None, :], y)
+        row["pinball_rw"] = pinball(random_walk_quantiles(sigma), y)
         out.append(row)
     return pd.DataFrame(out)
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features import rolling
-from features.cross_asset import SENTIMENT, VOLATILITY, Context
+from features.cross_asset import MARKET, SENTIMENT, VOLATILITY, Context
 from features.options import is_option_series
 from regime.hmm import RegimeConfig, RegimeModel, fit
 from schemas import RegimeEvent, RegimeInfo, RegimeState
@@ -137,7 +137,7 @@ def panel_paths(book: RegimeBook, panel: pd.DataFrame, context: Context) -> pd.D
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["symbol", "date", "regime"])
 
 
-def pooled(symbols: list[str], max_series: int, always: tuple[str, ...] = ("SPY",)) -> list[str]:
+def pooled(symbols: list[str], max_series: int, always: tuple[str, ...] = (MARKET,)) -> list[str]:
     """At most `max_series` of `symbols`, evenly spread over their sorted order, with
     `always` among them when present: the series a class's model is fitted on."""
     ordered = sorted(symbols)

@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from schemas.events import DISCLAIMER, ErrorInfo, Name
+from schemas.events import HORIZONS, Name
+from schemas.results import DISCLAIMER, ErrorInfo
 
 API_KEY_HEADER = "X-API-Key"
 
@@ -161,7 +162,7 @@ class TierSet(BaseModel):
 
 
 REQUEST_EXAMPLE = {"request_id": "abc", "user_id": "user123", "symbol": "SPY",
-                   "forecast_horizons": [1, 5, 10, 21], "include_options_greeks": True,
+                   "forecast_horizons": list(HORIZONS), "include_options_greeks": True,
                    "risk_adjustment": True, "confidence_intervals": [0.68, 0.95]}
 BATCH_EXAMPLE = {"batch_id": "open-2024-01-02", "user_id": "user123", "symbols": ["SPY", "QQQ", "AAPL"],
                  "forecast_horizons": [1, 5]}

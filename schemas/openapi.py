@@ -6,11 +6,11 @@ schemas go in as they are; only the operations are written here.
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from schemas.events import (HORIZONS, BatchRequest, BatchResult, ForecastRequest, ForecastResult, RegimeState,
-                            RetrainCommand, SurfaceInfo)
+from schemas.events import HORIZONS, BatchRequest, ForecastRequest, RetrainCommand
 from schemas.http import (API_KEY_HEADER, BATCH_EXAMPLE, REQUEST_EXAMPLE, RESULT_EXAMPLE, ErrorBody, FeatureImportance, Health,
                           Job, JobAccepted, Liveness, ModelStatus, Promotion, PromoteCommand, Readiness, Rollback,
                           RollbackCommand, TierChange, TierSet, USER_ID)
+from schemas.results import BatchResult, ForecastResult, RegimeState, SurfaceInfo
 
 _MODELS = (ForecastRequest, ForecastResult, BatchRequest, BatchResult, ErrorBody, Liveness, Readiness, Health, FeatureImportance,
            ModelStatus, TierChange, TierSet, PromoteCommand, Promotion, RollbackCommand, Rollback,

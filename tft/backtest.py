@@ -12,15 +12,16 @@ from tqdm import tqdm
 from features.data import MarketData
 from tft.artifact import Artifact
 from tft.data import make_inputs, market_series, sample_days
+from tft.evaluate import LEVELS, QCOLS
 from tft.predict import predict
 
-COLUMNS = ["symbol", "date", "horizon", "close", "point", "q10", "q25", "q50", "q75", "q90", "p_up", "vol"]
+COLUMNS = ["symbol", "date", "horizon", "close", "point", *QCOLS, "p_up", "vol"]
 
 
 def backtest(data: MarketData, art: Artifact, start: str, end: str | None = None,
              symbols: list[str] | None = None, batch_size: int = 512,
              progress: bool = True) -> pd.DataFrame:
-    assert art.config.quantiles == (0.1, 0.25, 0.5, 0.75, 0.9), "the CSV names these quantiles"
+    assert art.config.quantiles == LEVELS, "the CSV names these quantiles"
     series = market_series(data, end, symbols)
     idx = sample_days(series, art.spec, np.datetime64(start, "D"),
                       np.datetime64(end, "D") if end else None, need_target=False)
@@ -43,8 +44,7 @@ def rows(series, idx: np.ndarray, horizons: tuple[int, ...], fc) -> pd.DataFrame
         "horizon": np.tile(horizons, N),
         "close": np.repeat(close, Z),
         "point": (close[:, None] * np.exp(fc.point)).ravel(),
-        **{f"q{int(round(lvl * 100))}": q[..., j].ravel()
-           for j, lvl in enumerate((0.1, 0.25, 0.5, 0.75, 0.9))},
+        **{col: q[..., j].ravel() for j, col in enumerate(QCOLS)},
         "p_up": fc.prob_up.ravel(),
         "vol": fc.vol.ravel(),
     })[COLUMNS]

@@ -9,12 +9,13 @@ import pandas as pd
 from scipy.stats import norm
 
 from features import rolling
+from tft.config import TFTConfig
 from tft.quantiles import quantile_at
 from tft.skill import non_overlapping, sign_sharpes
 
-LEVELS = (0.1, 0.25, 0.5, 0.75, 0.9)
-QCOLS = ["q10", "q25", "q50", "q75", "q90"]
-RW_WINDOW = 63
+LEVELS = TFTConfig().quantiles  # the levels a backtest's CSV holds: the model's (tft.backtest checks)
+QCOLS = [f"q{round(lvl * 100)}" for lvl in LEVELS]  # q10, q25, ...: the CSV's columns of those levels
+RW_WINDOW = 63  # the one home of the random walk's volatility window: daily log returns behind its sigma
 
 
 def attach_outcomes(bt: pd.DataFrame, panel: pd.DataFrame, vix: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -45,6 +46,11 @@ def forecast_log_quantiles(df: pd.DataFrame) -> np.ndarray:
     return np.log(df[QCOLS].values / df["close"].values[:, None])  # (N, Q)
 
 
+def random_walk_quantiles(sigma: np.ndarray) -> np.ndarray:
+    """(N,) the random walk's sigma of the log return -> its Gaussian quantiles (N, Q) at LEVELS."""
+    return sigma[:, None] * norm.ppf(LEVELS)[None, :]
+
+
 def pinball(q: np.ndarray, y: np.ndarray) -> float:
     err = y[:, None] - q
     lv = np.asarray(LEVELS)
@@ -57,7 +63,7 @@ def score(df: pd.DataFrame) -> dict[str, float]:
     close = df["close"].values
     q = forecast_log_quantiles(df)
     point = np.log(df["point"].values / close)
-    rw_q = df["rw_sigma"].values[:, None] * norm.ppf(LEVELS)[None, :]
+    rw_q = random_walk_quantiles(df["rw_sigma"].values)
     up = (y > 0).astype(float)
     base_rate = up.mean()
     out = {

@@ -8,6 +8,7 @@ out of sample for a model trained before it, and the record says for which it is
 import numpy as np
 import pandas as pd
 
+from features.cross_asset import MARKET
 from features.data import MarketData
 from tft.artifact import Artifact
 from tft.backtest import backtest
@@ -17,8 +18,8 @@ from tft.evaluate import attach_outcomes, evaluate
 
 def window(data: MarketData, sessions: int, longest: int) -> tuple[str, str]:
     """First and last forecast day of the gate: `sessions` days of the market calendar
-    (SPY's), ending `longest` sessions before the data's last day."""
-    days = np.sort(data.panel.loc[data.panel["symbol"] == "SPY", "date"].unique())
+    (the market's, MARKET), ending `longest` sessions before the data's last day."""
+    days = np.sort(data.panel.loc[data.panel["symbol"] == MARKET, "date"].unique())
     last = len(days) - 1 - longest
     return str(pd.Timestamp(days[last - sessions + 1]).date()), str(pd.Timestamp(days[last]).date())
 

@@ -68,6 +68,11 @@ def test_results_and_dead_letters_encode_to_json():
     assert orjson.loads(encode(letter))["reason"] == "r"
 
 
+def test_every_name_the_package_exports_resolves():
+    import schemas
+    assert [n for n in schemas.__all__ if not hasattr(schemas, n)] == []
+
+
 def test_every_field_that_may_be_null_has_a_default_so_that_encoded_events_decode():
     """encode() leaves out None values: a nullable field without a default would make the
     event it encodes undecodable (it once stalled the metrics sink)."""
@@ -77,14 +82,17 @@ def test_every_field_that_may_be_null_has_a_default_so_that_encoded_events_decod
     from pydantic import BaseModel
 
     import schemas.events as events
-    missing = []
-    for name, model in inspect.getmembers(events, inspect.isclass):
-        if issubclass(model, BaseModel) and model.__module__ == events.__name__:
-            for field, info in model.model_fields.items():
-                nullable = type(None) in typing.get_args(info.annotation)
-                if nullable and info.is_required():
-                    missing.append(f"{name}.{field}")
-    assert missing == []
+    import schemas.results as results
+    missing, seen = [], 0
+    for module in (events, results):
+        for name, model in inspect.getmembers(module, inspect.isclass):
+            if issubclass(model, BaseModel) and model.__module__ == module.__name__:
+                seen += 1
+                for field, info in model.model_fields.items():
+                    nullable = type(None) in typing.get_args(info.annotation)
+                    if nullable and info.is_required():
+                        missing.append(f"{name}.{field}")
+    assert seen > 20 and missing == []
 
 
 CHAIN = {"symbol": "SPX", "as_of": "2011-01-24", "spot": 1290.59,

@@ -5,8 +5,21 @@ import pandas as pd
 from scipy.stats import norm
 
 from features.data import load_panel
-from tft.evaluate import LEVELS, attach_outcomes, evaluate, score
+from schemas import QUANTILES
+from tft.backtest import COLUMNS
+from tft.evaluate import LEVELS, QCOLS, attach_outcomes, evaluate, random_walk_quantiles, score
 from tft.report import write_report
+
+
+def test_the_backtest_file_keeps_its_columns_and_the_model_the_contract_levels():
+    """The CSV's quantile columns are derived from the model's default levels: they must stay
+    the names its readers know, and those levels the ones every served forecast carries."""
+    assert LEVELS == QUANTILES
+    assert COLUMNS == ["symbol", "date", "horizon", "close", "point", "q10", "q25", "q50", "q75", "q90", "p_up", "vol"]
+    assert QCOLS == COLUMNS[5:10]
+    q = random_walk_quantiles(np.array([0.01, 0.02]))  # (N, Q)
+    assert q.shape == (2, len(LEVELS)) and np.allclose(q[:, LEVELS.index(0.5)], 0)
+    assert np.allclose(q[1], 2 * q[0]) and np.all(np.diff(q, axis=1) > 0)
 
 
 def random_walk_backtest(panel: pd.DataFrame, start: str) -> pd.DataFrame:
