@@ -27,7 +27,10 @@ COPY regime regime
 COPY tft tft
 COPY inference inference
 COPY persistence persistence
+COPY lifecycle lifecycle
+COPY research research
 COPY stream stream
+COPY tft_forecast.py ./
 RUN pip install --no-deps .
 
 FROM python:3.11-slim

@@ -85,18 +85,28 @@ def regime_path(model_path: Path) -> Path:
     return model_path.with_suffix(".regime.json")
 
 
+def regime_book_of(model_path: Path) -> RegimeBook | None:
+    """The regime book saved beside a model's artifact, or None where it has none."""
+    path = regime_path(model_path)
+    return RegimeBook.from_dict(orjson.loads(path.read_bytes())) if path.is_file() else None
+
+
+def save_regime_book(book: RegimeBook, model_path: Path) -> Path:
+    path = regime_path(model_path)
+    path.write_bytes(orjson.dumps(book.to_dict(), option=orjson.OPT_INDENT_2))
+    return path
+
+
 def load_regime(config: InferenceConfig) -> RegimeBook | None:
     """The regime book fitted with the served TFT, if there is one it can read: without
     one, results carry no regimes (and the log says why)."""
     if config.model == "baseline":
         return None
-    path = regime_path(resolve_artifact(config.model, config.default_artifact))
-    if not path.is_file():
-        return None
+    path = resolve_artifact(config.model, config.default_artifact)
     try:
-        return RegimeBook.from_dict(orjson.loads(path.read_bytes()))
+        return regime_book_of(path)
     except ValueError as e:
-        log.warning("%s: %s; forecasts go without regimes", path, e)
+        log.warning("%s: %s; forecasts go without regimes", regime_path(path), e)
         return None
 
 

@@ -6,6 +6,8 @@ A rule is kept when, on the backtest's rows, it lowers the pinball loss at more 
 of the horizons and does not move the 68% and 95% coverage further from nominal on
 average. Nothing is fitted: the rules have no parameters to tune on the test years.
 """
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -13,8 +15,10 @@ from features.cross_asset import Context
 from inference.risk import RULES, Inputs, factors
 from regime.book import RegimeBook
 from tft.evaluate import QCOLS, evaluate
+from tft.report import markdown_table
 
 NOMINALS = (68, 95)
+COLUMNS = ["rule", "horizon", "widened_share", "pinball", "pinball_vs_none", "rw_pinball", "cover_68", "cover_95"]
 
 
 def rule_factors(panel: pd.DataFrame, context: Context, book: RegimeBook | None) -> pd.DataFrame:
@@ -75,3 +79,39 @@ def verdicts(table: pd.DataFrame) -> dict[str, tuple[bool, str]]:
         out[name] = (kept, f"lower pinball at {better} of {len(t)} horizons; mean coverage error "
                            f"{error:.4f} against {base_error:.4f} unwidened")
     return out
+
+
+def write_report(df: pd.DataFrame, by_rule: pd.DataFrame, out: Path, title: str) -> dict[str, tuple[bool, str]]:
+    """The verdicts, and out/report.md, risk_rules.csv and risk_rules.png: every rule alone,
+    and `kept` (the kept rules together), beside the unwidened forecasts."""
+    kept = verdicts(compare(df, by_rule))
+    chosen = [name for name, (ok, _) in kept.items() if ok]
+    table = compare(df, by_rule, {"kept": chosen})[COLUMNS]
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "risk_rules.csv", index=False, float_format="%.5f")
+    lines = [f"# {title}", "",
+             f"{df['symbol'].nunique()} symbols, origins {df['date'].min().date()} .. {df['date'].max().date()}; "
+             "each rule alone widens the forecasts as the service would have that day. `none` is unwidened.", "",
+             markdown_table(table), "", f"`kept` widens by the largest factor of {chosen}.", "", "## Verdicts", ""]
+    lines += [f"- `{name}`: {'kept' if ok else 'not kept'} ({why})" for name, (ok, why) in kept.items()]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    _plot(table, out / "risk_rules.png")
+    return kept
+
+
+def _plot(table: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for ax, (col, title, ref) in zip(axes, [("pinball_vs_none", "pinball loss / unwidened", 1.0),
+                                            ("cover_68", "68% interval coverage", 0.68),
+                                            ("cover_95", "95% interval coverage", 0.95)]):
+        wide = table.pivot(index="horizon", columns="rule", values=col)
+        wide.plot.bar(ax=ax, rot=0, width=0.85, legend=ax is axes[0])
+        ax.axhline(ref, color="black", linewidth=0.8)
+        ax.set_title(title)
+        lo, hi = wide.values.min(), wide.values.max()
+        ax.set_ylim(lo - (hi - lo) * 0.3, hi + (hi - lo) * 0.3)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)

@@ -75,6 +75,31 @@ class SharedForecasts(Protocol):
         """True when stored."""
 
 
+class ToldLevels(Protocol):
+    """The risk level last told on risk.events per symbol (lifecycle.host keeps it in
+    PostgreSQL, so that a worker that restarts, or a partition that moves, tells a change
+    once)."""
+
+    async def told(self, symbols: list[str]) -> dict[str, str]:
+        """symbol -> its last told level; symbols never told are absent."""
+
+    async def tell(self, events: Sequence[RiskEvent]) -> None: ...
+
+
+class HeldLevels:
+    """Told levels held by this process alone: for a service with no database (research,
+    tests); a restart forgets them."""
+
+    def __init__(self):
+        self.levels: dict[str, str] = {}
+
+    async def told(self, symbols: list[str]) -> dict[str, str]:
+        return {s: self.levels[s] for s in symbols if s in self.levels}
+
+    async def tell(self, events: Sequence[RiskEvent]) -> None:
+        self.levels |= {e.symbol: e.level for e in events}
+
+
 def inputs_key(model_version: str, window: BarWindow, context: Context) -> str:
     return f"{model_version}:{window.symbol}:{context.digest(window.to_bytes())}"
 
@@ -86,13 +111,15 @@ class ForecastService:
                  regime_of: Callable[[str], RegimeInfo | None] | None = None,
                  surface_of: Callable[[str], Surface | None] = lambda symbol: None,
                  on_cache: Callable[[str, int], None] = lambda where, n: None,
-                 scales_of: Callable[[str], tuple[int, dict]] = lambda version: (0, {})):
+                 scales_of: Callable[[str], tuple[int, dict]] = lambda version: (0, {}),
+                 told: ToldLevels | None = None):
         """`regime_of`: where symbols' regimes are kept as their bars arrive (the stream's
         table of them); without it they are read from the windows here. `surface_of`: each
         symbol's latest option surface, the same object while it is unchanged. `on_cache(where,
         n)`: n distributions were found held by this worker ("worker"), shared by another
         ("shared"), or not found and computed ("miss"). `scales_of(version)`: (generation,
-        horizon -> log interval scales) learnt online for the version (inference/conformal.py)."""
+        horizon -> log interval scales) learnt online for the version (inference/conformal.py).
+        `told`: the risk level last told per symbol, which a new base's level is compared with."""
         self.forecaster = forecaster
         self.config = config
         self.regime = regime
@@ -101,6 +128,7 @@ class ForecastService:
         self.on_cache = on_cache
         self.scales_of = scales_of
         self.shared = shared
+        self.told = told or HeldLevels()
         self._bases: dict[str, Base] = {}  # symbol -> its latest base
         # Bases computed while the shared store was away, to share once it is back: a
         # restarted worker must find the distribution rather than compute it again in
@@ -190,19 +218,20 @@ class ForecastService:
                     if not isinstance(found[j], Exception):
                         self._unshared[pairs[idx[j]][0].symbol] = (keys[j], found[j])
             made = {}
+            told = await self.told.told([pairs[i][0].symbol for i, d in zip(idx, found)
+                                         if not isinstance(d, Exception)])
             for key, i, dist in zip(todo, idx, found, strict=True):
                 window, context = pairs[i]
                 if isinstance(dist, Exception):
                     made[key] = dist
                     continue
-                previous = self._bases.get(window.symbol)
                 own = self.symbol_regime(window, context)
                 risk = assess(window, context, own, dist, self.config)
                 made[key] = self._bases[window.symbol] = base = Base(
                     window, context, dist, risk, self.market_regime(context), own, risk_free_rate(context))
-                before = previous.risk.level if previous is not None else "normal"
-                if risk.level != before:
-                    base.untold.append(before if previous is not None else None)
+                before = told.get(window.symbol)
+                if risk.level != (before or "normal"):
+                    base.untold.append(before)
             out = [b or made[(w.symbol, id(w), id(c))] for b, (w, c) in zip(out, pairs)]
         if self._unshared and self.shared:
             items = list(self._unshared.items())
@@ -280,7 +309,10 @@ class ForecastService:
         (base,) = await self.bases([(window, context)])
         if isinstance(base, Exception):
             return self.failed(request, request_id, "internal_error", f"{type(base).__name__}: {base}", elapsed())
-        return self.shape(request, request_id, base, elapsed())
+        outcome = self.shape(request, request_id, base, elapsed())
+        if outcome.risk_events:
+            await self.told.tell(outcome.risk_events)
+        return outcome
 
 
 _ARRAYS = ("quantiles", "point", "volatility", "prob_up", "temporal", "selection")

@@ -118,6 +118,8 @@ class Serving:
                                                  f"{type(base).__name__}: {base}", lat)
                     else:
                         outcomes[i] = self._shaped(ask, base, lat)
+        if told := [e for o in outcomes for e in o.risk_events]:
+            await svc.told.tell(told)
         fresh = [(a.request_id, Receipt.of(o.result).to_bytes())
                  for a, o, adm in zip(asks, outcomes, admissions) if adm.receipt is None]
         await self.gate.remember(fresh)

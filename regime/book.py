@@ -137,6 +137,15 @@ def panel_paths(book: RegimeBook, panel: pd.DataFrame, context: Context) -> pd.D
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["symbol", "date", "regime"])
 
 
+def with_regimes(rows: pd.DataFrame, book: RegimeBook, panel: pd.DataFrame, context: Context) -> pd.DataFrame:
+    """Rows keyed by (symbol, date) with the symbol's own regime on that day (symbol_regime)
+    and the market's (market_regime), each filtered from the days up to it."""
+    paths = panel_paths(book, panel, context).assign(date=lambda p: pd.to_datetime(p["date"]))
+    market = paths[paths["symbol"] == MARKET][["date", "regime"]].rename(columns={"regime": "market_regime"})
+    return (rows.merge(paths.rename(columns={"regime": "symbol_regime"}), on=["symbol", "date"], how="left")
+                .merge(market, on="date", how="left"))
+
+
 def pooled(symbols: list[str], max_series: int, always: tuple[str, ...] = (MARKET,)) -> list[str]:
     """At most `max_series` of `symbols`, evenly spread over their sorted order, with
     `always` among them when present: the series a class's model is fitted on."""

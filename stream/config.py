@@ -32,4 +32,3 @@ class StreamConfig:
     # How long the group waits for a worker that stopped answering (kill -9, a lost
     # node) before its partitions move. Kafka allows 6 s at least.
     session_timeout_s: float = 30.0
-    data_dir: Path = Path("../shared/data")

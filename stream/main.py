@@ -1,6 +1,16 @@
-"""The worker: the app with every topic, table, agent, timer and view registered."""
-from stream import lifecycle, status, timers, triggers, validation, views  # noqa: F401  (registration by import)
-from stream.agents import forecast, history, models, options, sink, ticks  # noqa: F401
-from stream.app import app
+"""The worker: the app with every agent, timer and view installed on one runtime."""
+from stream import readiness, runtime, status, timers, triggers, validation, views
+from stream.agents import forecast, history, models, options, sink, ticks
+from stream.app import app, settings
+from stream.runtime import Runtime
 
-__all__ = ["app"]
+PARTS = (runtime, readiness, timers, triggers, validation, status, views, forecast, history, models, options, sink,
+         ticks)
+
+
+def build() -> Runtime:
+    """The runtime of a worker of this app, every part installed; nothing opens until it runs."""
+    rt = Runtime(settings, app)
+    for part in PARTS:
+        part.install(rt)
+    return rt

@@ -1,8 +1,9 @@
 """Publishing real bars, option chains and single requests from the command line."""
 import asyncio
-from collections.abc import Callable
 import time
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import orjson
 import pandas as pd
@@ -11,6 +12,7 @@ from tqdm import tqdm
 
 from features.chains import QUOTES, ChainDay
 from features.data import COLUMNS
+from features.quality import QualityConfig, bar_problems
 from schemas import Bar, ChainQuote, ForecastRequest, OptionChain, SchemaError, decode, encode
 
 
@@ -89,6 +91,13 @@ async def bars_on(client: dict, topic: str, keep: Callable[[Bar], bool] = lambda
         await consumer.stop()
     df = pd.DataFrame(rows, columns=["date", "symbol", "open", "high", "low", "close", "volume"])
     return df.drop_duplicates(["symbol", "date"], keep="last")[COLUMNS]
+
+
+def valid_bars(client: dict, topic: str, quality: QualityConfig) -> pd.DataFrame:
+    """`bars_on` of the bars that pass the checks a bar passes to join a window today: what
+    a retrain adds to the data folder. Runs its own event loop, in a retrain's process."""
+    today = datetime.now(UTC).date()
+    return asyncio.run(bars_on(client, topic, lambda bar: not bar_problems(bar, quality, today)))
 
 
 async def request_forecast(client: dict, requests_topic: str, results_topic: str,

@@ -19,8 +19,6 @@ import logging
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from stream.app import app, settings
-from stream.lifecycle import resources
 from stream.topics import BY_SYMBOL, MARKET_TICKS, REGIME_EVENTS, full_name
 
 log = logging.getLogger(__name__)
@@ -30,7 +28,8 @@ CHECK_EVERY_S = 0.2
 
 
 class Readiness:
-    def __init__(self):
+    def __init__(self, rt):
+        self.rt = rt
         self.event = asyncio.Event()
         self.waiting: list[str] = ["start"]
         self._targets: dict[str, dict] = {}  # backlog -> the end offsets when its wait began
@@ -41,8 +40,8 @@ class Readiness:
 
     async def check(self, admin: AIOKafkaAdminClient) -> list[str]:
         """What still holds readiness back."""
-        waiting = []
-        if not resources.is_open:
+        waiting, app = [], self.rt.app
+        if not self.rt.is_open:
             waiting.append("model and connections")
         assigned = [tp for tp in app.consumer.assignment() if tp.topic in _TICKS]
         if not app.consumer.assignment():
@@ -60,25 +59,28 @@ class Readiness:
     async def _behind(self, admin: AIOKafkaAdminClient, backlog: str, partitions: list) -> int:
         """Messages of `partitions` not yet committed, of those there when the wait began."""
         if backlog not in self._targets:
-            self._targets[backlog] = dict(await app.consumer.highwaters(*partitions))
-        offsets = await admin.list_consumer_group_offsets(settings.stream.app_id)
+            self._targets[backlog] = dict(await self.rt.app.consumer.highwaters(*partitions))
+        offsets = await admin.list_consumer_group_offsets(self.rt.settings.stream.app_id)
         committed = {tp: meta.offset for tp, meta in offsets.items()}
         return sum(max(0, end - (committed.get(tp) or 0)) for tp, end in self._targets[backlog].items())
 
 
-readiness = Readiness()
+    async def wait(self) -> None:
+        """Checks until nothing holds readiness back, then says so for good."""
+        admin = AIOKafkaAdminClient(**self.rt.settings.kafka_client())
+        await admin.start()
+        try:
+            while self.waiting:
+                self.waiting = await self.check(admin)
+                if self.waiting:
+                    await asyncio.sleep(CHECK_EVERY_S)
+        finally:
+            await admin.close()
+        self.event.set()
+        log.info("ready: model loaded, tables recovered, seeded bars ingested and their regime events read")
 
 
-@app.task
-async def become_ready() -> None:
-    admin = AIOKafkaAdminClient(**settings.kafka_client())
-    await admin.start()
-    try:
-        while readiness.waiting:
-            readiness.waiting = await readiness.check(admin)
-            if readiness.waiting:
-                await asyncio.sleep(CHECK_EVERY_S)
-    finally:
-        await admin.close()
-    readiness.event.set()
-    log.info("ready: model loaded, tables recovered, seeded bars ingested and their regime events read")
+def install(rt) -> None:
+    @rt.app.task
+    async def become_ready() -> None:
+        await rt.readiness.wait()

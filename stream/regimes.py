@@ -8,7 +8,7 @@ step, from the stored state probabilities and that day's observation (a few tens
 microseconds); any other bar (the first, a gap, a late or corrected one, a new model)
 reads the whole window again. A bar of a symbol that is not a price (VIX, rates,
 ratios), or whose window is still too short, has no regime and no event. Forecasts
-carry the states of this table (stream/resources.py), so a forecast, the endpoint and
+carry the states of this table (lifecycle/host.py wires them in), so a forecast, the endpoint and
 the events agree.
 """
 import numpy as np
@@ -17,7 +17,6 @@ import orjson
 from regime.book import advance, asset_class
 from schemas import RegimeEvent, RegimeState, encode
 from stream import metrics
-from stream.lifecycle import resources
 from stream.tables import as_event, contexts, regime_states, symbol_regimes
 from stream.topics import regime_events
 
@@ -34,12 +33,12 @@ def read(book, window, held: tuple[RegimeState, list[float]] | None, model_versi
     return book.reading(window.symbol, window.dates, window.close, context)
 
 
-async def track(joined: list) -> None:
+async def track(rt, joined: list) -> None:
     """`joined`: (event, the window after its bar), in the order the bars joined. Each
     symbol's state is written once per batch, its last, before any event is sent: the
     windows are stored once per batch too, so a request served meanwhile sees each window
     with its own regime."""
-    service = (await resources.opened()).service
+    service = (await rt.opened()).service
     if service.regime is None:
         return
     by_symbol: dict[str, list] = {}

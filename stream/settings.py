@@ -1,32 +1,23 @@
-"""The one place that reads the environment. Names are listed in the README."""
+"""The worker's settings: the lifecycle's (lifecycle/settings.py) and the Kafka side's,
+the brokers, topics, web server and credentials. Names are listed in the README."""
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
-from features.quality import QualityConfig
-from inference.config import InferenceConfig
-from inference.triggers import TriggerConfig, parse_daily, parse_weekly
-from regime.hmm import RegimeConfig
 from pydantic import SecretStr
-from persistence.config import PersistenceConfig
+
+from lifecycle.settings import LifecycleSettings, SettingsError, load_lifecycle_settings, reader
 from stream.access import AccessConfig, kafka_client_auth, parse_api_keys
 from stream.config import StreamConfig
-from tft.config import GateConfig, RetrainConfig, TFTConfig
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(LifecycleSettings):
     stream: StreamConfig
-    inference: InferenceConfig
-    persistence: PersistenceConfig
-    tft: TFTConfig
-    quality: QualityConfig
     access: AccessConfig
-    gate: GateConfig
-    retrain: RetrainConfig
-    triggers: TriggerConfig
-    regime: RegimeConfig
 
     def kafka_client(self) -> dict:
         """Keyword arguments for an aiokafka client of our own: the brokers, and the
@@ -34,44 +25,9 @@ class Settings:
         return {"bootstrap_servers": self.stream.bootstrap_servers, **kafka_client_auth(self.access)}
 
 
-class SettingsError(ValueError):
-    pass
-
-
-def _rate_limits(text: str) -> dict[str, int]:
-    try:
-        return {tier.strip(): int(n) for tier, n in (item.split(":") for item in text.split(","))}
-    except ValueError:
-        raise SettingsError(f"RATE_LIMITS must look like 'free:60,pro:600', got {text!r}") from None
-
-
-def _flag(text: str) -> bool:
-    return text.lower() in ("1", "true")
-
-
-def _risk_rules(text: str) -> tuple[str, ...]:
-    from inference.risk import RULES
-    if text.strip().lower() == "none":
-        return ()
-    names = tuple(n.strip() for n in text.split(",") if n.strip())
-    if unknown := sorted(set(names) - set(RULES)):
-        raise SettingsError(f"RISK_RULES names unknown rules {unknown}; the rules are {sorted(RULES)}")
-    return names
-
-
 def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
-    s, i, p, t, q, a = (StreamConfig(), InferenceConfig(), PersistenceConfig(), TFTConfig(), QualityConfig(),
-                        AccessConfig())
-
-    def get(name, default, cast=str):
-        raw = env.get(name)
-        if raw is None or raw == "":
-            return default
-        try:
-            return cast(raw)
-        except ValueError as e:
-            raise SettingsError(f"{name}={raw!r} is not a valid {cast.__name__.strip('_')}: {e}") from None
-
+    lifecycle = load_lifecycle_settings(env)
+    get, s, a = reader(env), StreamConfig(), AccessConfig()
     stream = StreamConfig(
         bootstrap_servers=get("KAFKA_BOOTSTRAP_SERVERS", s.bootstrap_servers),
         app_id=get("TFT_APP_ID", s.app_id),
@@ -91,46 +47,6 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         producer_linger_ms=get("KAFKA_PRODUCER_LINGER_MS", s.producer_linger_ms, int),
         session_timeout_s=get("KAFKA_SESSION_TIMEOUT_S", s.session_timeout_s, float),
         commit_interval_s=get("KAFKA_COMMIT_INTERVAL_S", s.commit_interval_s, float),
-        data_dir=get("MARKET_DATA_DIR", s.data_dir, Path),
-    )
-    inference = InferenceConfig(
-        model=get("TFT_MODEL", i.model),
-        max_batch=get("TFT_MAX_BATCH", i.max_batch, int),
-        max_wait_ms=get("TFT_MAX_WAIT_MS", i.max_wait_ms, float),
-        device=get("TFT_DEVICE", i.device),
-        default_artifact=get("TFT_DEFAULT_ARTIFACT", i.default_artifact, Path),
-        risk_rules=get("RISK_RULES", i.risk_rules, _risk_rules),
-        adaptive_intervals=get("ADAPTIVE_INTERVALS", i.adaptive_intervals, _flag),
-        adaptive_gamma=get("ADAPTIVE_GAMMA", i.adaptive_gamma, float),
-        model_store=get("TFT_MODEL_STORE", i.model_store, Path),
-        model_check_s=get("TFT_MODEL_CHECK_S", i.model_check_s, float),
-        model_cache_size=get("MODEL_CACHE_SIZE", i.model_cache_size, int),
-    )
-    persistence = PersistenceConfig(
-        database_url=get("DATABASE_URL", p.database_url),
-        redis_host=get("REDIS_HOST", p.redis_host),
-        redis_port=get("REDIS_PORT", p.redis_port, int),
-        redis_db=get("REDIS_DB", p.redis_db, int),
-        cache_ttl_s=get("FORECAST_CACHE_TTL_S", p.cache_ttl_s, int),
-        receipt_ttl_s=get("RECEIPT_TTL_S", p.receipt_ttl_s, int),
-        redis_timeout_s=get("REDIS_TIMEOUT_S", p.redis_timeout_s, float),
-        redis_retry_s=get("REDIS_RETRY_S", p.redis_retry_s, float),
-        rate_limits=get("RATE_LIMITS", p.rate_limits, _rate_limits),
-        default_tier=get("RATE_LIMIT_DEFAULT_TIER", p.default_tier),
-        validate_every_s=get("VALIDATE_EVERY_S", p.validate_every_s, float),
-    )
-    tft = TFTConfig(
-        hidden_size=get("TFT_HIDDEN_SIZE", t.hidden_size, int),
-        num_heads=get("TFT_NUM_HEADS", t.num_heads, int),
-        num_layers=get("TFT_NUM_LAYERS", t.num_layers, int),
-        encoder_length=get("MAX_SEQUENCE_LENGTH", t.encoder_length, int),
-        dropout=get("TFT_DROPOUT", t.dropout, float),
-    )
-    quality = QualityConfig(
-        max_price=get("BAR_MAX_PRICE", q.max_price, float),
-        max_volume=get("BAR_MAX_VOLUME", q.max_volume, float),
-        future_days=get("BAR_FUTURE_DAYS", q.future_days, int),
-        max_jump=get("BAR_MAX_JUMP", q.max_jump, float),
     )
     try:
         access = AccessConfig(
@@ -145,27 +61,4 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         )
     except ValueError as e:
         raise SettingsError(str(e)) from None
-    g = GateConfig()
-    gate = GateConfig(sessions=get("GATE_SESSIONS", g.sessions, int),
-                      pinball_tolerance=get("GATE_PINBALL_TOLERANCE", g.pinball_tolerance, float),
-                      coverage_tolerance=get("GATE_COVERAGE_TOLERANCE", g.coverage_tolerance, float),
-                      symbols=get("GATE_SYMBOLS", g.symbols, lambda v: tuple(x.strip() for x in v.split(","))))
-    r = RetrainConfig()
-    retrain = RetrainConfig(full_epochs=get("RETRAIN_FULL_EPOCHS", r.full_epochs, int),
-                            incremental_epochs=get("RETRAIN_INCREMENTAL_EPOCHS", r.incremental_epochs, int),
-                            incremental_years=get("RETRAIN_INCREMENTAL_YEARS", r.incremental_years, int),
-                            incremental_lr=get("RETRAIN_INCREMENTAL_LR", r.incremental_lr, float),
-                            batch_size=get("BATCH_SIZE", r.batch_size, int))
-    tr = TriggerConfig()
-    triggers = TriggerConfig(
-        daily_at=get("RETRAIN_DAILY_AT", tr.daily_at, parse_daily),
-        weekly_at=get("RETRAIN_WEEKLY_AT", tr.weekly_at, parse_weekly),
-        degradation_min_n=get("RETRAIN_DEGRADATION_MIN_N", tr.degradation_min_n, int),
-        degradation_margin=get("RETRAIN_DEGRADATION_MARGIN", tr.degradation_margin, float),
-        on_regime_change=get("RETRAIN_ON_REGIME_CHANGE", tr.on_regime_change, _flag),
-        check_s=get("RETRAIN_TRIGGER_CHECK_S", tr.check_s, float),
-        rollback_min_n=get("ROLLBACK_MIN_N", tr.rollback_min_n, int),
-        rollback_margin=get("ROLLBACK_MARGIN", tr.rollback_margin, float))
-    g = RegimeConfig()
-    regime = RegimeConfig(max_series=get("REGIME_MAX_SERIES", g.max_series, int))
-    return Settings(stream, inference, persistence, tft, quality, access, gate, retrain, triggers, regime)
+    return Settings(**{f.name: getattr(lifecycle, f.name) for f in fields(lifecycle)}, stream=stream, access=access)

@@ -19,8 +19,6 @@ import orjson
 from faust.web import Request, Response, View
 
 from stream import metrics
-from stream.app import app
-from stream.lifecycle import resources
 from stream.tables import regime_states, symbol_regimes, windows
 
 SAMPLE_S = 5.0
@@ -119,8 +117,8 @@ def accuracy() -> list[dict]:
     return [{"horizon": int(h), **r} for h, r in sorted(rows.items(), key=lambda kv: int(kv[0]))]
 
 
-def figures(ring: deque) -> dict:
-    service = resources.serving.service if resources.is_open else None
+def figures(rt, ring: deque) -> dict:
+    service = rt.host.service if rt.is_open else None
     regimes = []
     # The global table's keys, and this worker's windows: listed keys of a global table
     # restored into a fresh state folder were seen to miss one the table still answers for.
@@ -132,8 +130,8 @@ def figures(ring: deque) -> dict:
                             "since": str(state.since), "sessions": state.sessions, "as_of": str(state.as_of)})
     return {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "worker": str(app.conf.canonical_url),
-        "ready": resources.is_open,
+        "worker": str(rt.app.conf.canonical_url),
+        "ready": rt.is_open,
         "model": None if service is None else {"version": service.model_version, **service.forecaster.describe()},
         "window": window(ring),
         "bars_ingested": sum(s.value for s in _samples(metrics.bars_total, "_total")),
@@ -146,23 +144,22 @@ def figures(ring: deque) -> dict:
     }
 
 
-_ring: deque[Snapshot] = deque(maxlen=int(WINDOW_S / SAMPLE_S) + 1)
+def install(rt) -> None:
+    # The status page's bounded ring: copies of this worker's counters, no data of the service.
+    ring: deque[Snapshot] = deque(maxlen=int(WINDOW_S / SAMPLE_S) + 1)
 
+    @rt.app.timer(interval=SAMPLE_S)
+    async def take_snapshot() -> None:
+        ring.append(snapshot())
 
-@app.timer(interval=SAMPLE_S)
-async def take_snapshot() -> None:
-    _ring.append(snapshot())
+    @rt.app.page("/")
+    class StatusPage(View):
+        async def get(self, request: Request) -> Response:
+            return self.bytes(PAGE, content_type="text/html")
 
-
-@app.page("/")
-class StatusPage(View):
-    async def get(self, request: Request) -> Response:
-        return self.bytes(PAGE, content_type="text/html")
-
-
-@app.page("/status.json")
-class StatusFigures(View):
-    async def get(self, request: Request) -> Response:
-        figures_now = figures(deque([*_ring, snapshot()]))  # up to this moment
-        return self.bytes(orjson.dumps(figures_now, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS),
-                          content_type="application/json")
+    @rt.app.page("/status.json")
+    class StatusFigures(View):
+        async def get(self, request: Request) -> Response:
+            figures_now = figures(rt, deque([*ring, snapshot()]))  # up to this moment
+            return self.bytes(orjson.dumps(figures_now, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS),
+                              content_type="application/json")

@@ -4,56 +4,63 @@ random walk, when the market's regime changes (rules: inference.triggers).
 Every worker checks every RETRAIN_TRIGGER_CHECK_S; the first to claim a trigger's period
 in PostgreSQL publishes the command on model.commands, under a job id named for the
 period, so a retrain is asked once per period however many workers see it. The regime
-last seen is kept in memory: a change while no worker runs is not seen.
+last seen is kept in PostgreSQL (trigger_memory), so a change that happens while the
+workers restart is still seen.
 """
 import logging
 from datetime import UTC, datetime
 
 import asyncpg
 
-from inference.triggers import daily, degraded, regime_changed, weekly
+from features.cross_asset import MARKET
+from inference.triggers import Due, TriggerConfig, daily, degraded, regime_changed, weekly
 from persistence.repositories.retrain_triggers import RetrainTriggersRepository
+from persistence.repositories.trigger_memory import TriggerMemoryRepository
 from persistence.repositories.validation import ValidationRepository
 from schemas import RetrainCommand, encode
-from stream.app import app, settings
-from stream.lifecycle import resources
-from stream.readiness import readiness
 from stream.tables import contexts
 from stream.topics import model_commands
 
 log = logging.getLogger(__name__)
-_t = settings.triggers
-_seen: dict[str, str | None] = {"regime": None}
+SEEN_REGIME = "market-regime"  # trigger_memory's name for the market regime last seen
 
 
-async def due_now(service) -> list:
+async def due_now(pool: asyncpg.Pool, service, t: TriggerConfig) -> list[Due]:
     now = datetime.now(UTC)
-    dues = [daily(now, _t.daily_at), weekly(now, _t.weekly_at)]
-    async with resources.pool.acquire() as conn:
+    dues = [daily(now, t.daily_at), weekly(now, t.weekly_at)]
+    async with pool.acquire() as conn:
         accuracy = await ValidationRepository(conn).accuracy(service.model_version)
-    dues.append(degraded(service.model_version, accuracy, _t.degradation_min_n, _t.degradation_margin))
-    if _t.on_regime_change:
-        context = contexts.of("SPY")
-        market = service.market_regime(context)
-        if market is not None:
-            as_of = str(context.series["SPY"][0][-1])
-            dues.append(regime_changed(_seen["regime"], market.name, as_of))
-            _seen["regime"] = market.name
+        dues.append(degraded(service.model_version, accuracy, t.degradation_min_n, t.degradation_margin))
+        if t.on_regime_change:
+            context = contexts.of(MARKET)
+            market = service.market_regime(context)
+            if market is not None:
+                memory = TriggerMemoryRepository(conn)
+                as_of = str(context.series[MARKET][0][-1])
+                dues.append(regime_changed(await memory.get(name=SEEN_REGIME), market.name, as_of))
+                await memory.put(name=SEEN_REGIME, value=market.name)
     return [d for d in dues if d is not None]
 
 
-@app.timer(interval=_t.check_s)
-async def ask_for_retrains() -> None:
-    if not resources.is_open or not readiness.ready:
-        return
-    try:
-        for due in await due_now(resources.serving.service):
-            job_id = f"{due.trigger}-{due.period}"
-            async with resources.pool.acquire() as conn:
-                if not await RetrainTriggersRepository(conn).claim(due.trigger, due.period, job_id, due.reason):
-                    continue
-            log.info("asking for a retrain: %s", due.reason)
-            await model_commands.send(key=job_id.encode(), value=encode(RetrainCommand(
-                job_id=job_id, retrain_type=due.retrain_type, reason=due.reason[:128])))
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
-        log.warning("retrain triggers wait for PostgreSQL (%s: %s)", type(e).__name__, e)
+async def ask_for_due(pool: asyncpg.Pool, service, t: TriggerConfig) -> None:
+    for due in await due_now(pool, service, t):
+        job_id = f"{due.trigger}-{due.period}"
+        async with pool.acquire() as conn:
+            if not await RetrainTriggersRepository(conn).claim(due.trigger, due.period, job_id, due.reason):
+                continue
+        log.info("asking for a retrain: %s", due.reason)
+        await model_commands.send(key=job_id.encode(), value=encode(RetrainCommand(
+            job_id=job_id, retrain_type=due.retrain_type, reason=due.reason[:128])))
+
+
+def install(rt) -> None:
+    t = rt.settings.triggers
+
+    @rt.app.timer(interval=t.check_s)
+    async def ask_for_retrains() -> None:
+        if not rt.is_open or not rt.readiness.ready:
+            return
+        try:
+            await ask_for_due(rt.pool, rt.host.service, t)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+            log.warning("retrain triggers wait for PostgreSQL (%s: %s)", type(e).__name__, e)

@@ -14,8 +14,9 @@ import torch
 from tqdm import tqdm
 
 from features.catalog import GROUPS
+from features.data import MarketData
 from tft.artifact import Artifact
-from tft.data import InputSpec, SymbolSeries, make_inputs
+from tft.data import InputSpec, SymbolSeries, make_inputs, market_series, sample_days
 from tft.predict import encoder_attention, forward
 
 
@@ -50,6 +51,15 @@ def interpret(art: Artifact, series: list[SymbolSeries], idx: np.ndarray, batch_
                               for z, h in enumerate(art.spec.horizons)
                               for lag, w in zip(lags, mean_attn[z])])
     return Interpretation(pd.concat(frames, ignore_index=True), attention)
+
+
+def interpret_range(data: MarketData, art: Artifact, start: str, end: str | None = None,
+                    progress: bool = True) -> Interpretation:
+    """`interpret` on every (symbol, day) with an origin from `start` to `end` (the data's end)."""
+    series = market_series(data, end)
+    idx = sample_days(series, art.spec, np.datetime64(start, "D"),
+                      np.datetime64(end, "D") if end else None, need_target=False)
+    return interpret(art, series, idx, progress=progress)
 
 
 def _frame(symbol: str, imp: np.ndarray, spec: InputSpec) -> pd.DataFrame:

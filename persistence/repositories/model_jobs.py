@@ -16,7 +16,13 @@ class ModelJobsRepository:
 
     async def add(self, job_id: str, command: dict) -> bool:
         """False when the job is known already (a command delivered again)."""
-        return await self.conn.execute(_SQL["add"], job_id, orjson.dumps(command).decode()) == "INSERT 0 1"
+        return await self.conn.execute(_SQL["add"], job_id, orjson.dumps(command).decode(),
+                                       command.get("priority", "normal")) == "INSERT 0 1"
+
+    async def claim_next(self) -> tuple[str, dict] | None:
+        """(job id, command) of the next waiting job, now running; None when none waits."""
+        row = await self.conn.fetchrow(_SQL["claim_next"])
+        return None if row is None else (row["job_id"], orjson.loads(row["command"]))
 
     async def update(self, job_id: str, status: str, progress: float, message: str,
                      version: str | None = None, promoted: bool | None = None) -> None:

@@ -9,20 +9,16 @@ its ledger record, on Kafka.
 """
 import time
 
+from inference.service import Outcome
 from inference.serving import Ask
 from schemas import BatchRequest, ForecastRequest, SchemaError, ServedForecast, decode, encode
 from stream import metrics
-from stream.app import app, settings
 from stream.batches import at_home, batches
 from stream.dlq import send_dead_letter
 from stream.keys import check_key, check_size
-from stream.lifecycle import resources
 from stream.tables import contexts, windows
 from stream.topics import (FORECAST_REQUESTS, forecast_ledger, forecast_requests, forecast_results,
                            requests_by_symbol, send_risk_events)
-
-_i = settings.inference
-_within_s = settings.stream.batch_within_ms / 1000
 
 
 def requests_in(event) -> list[ForecastRequest]:
@@ -47,11 +43,11 @@ def request_id(request: ForecastRequest, msg) -> str:
     return request.request_id or f"{msg.topic}:{msg.partition}:{msg.offset}"
 
 
-async def decoded(events) -> list[tuple[object, ForecastRequest]]:
+async def decoded(events, max_bytes: int) -> list[tuple[object, ForecastRequest]]:
     out = []
     for event in events:
         try:
-            check_size(event.value, settings.stream.max_event_bytes)
+            check_size(event.value, max_bytes)
             requests = requests_in(event)
         except SchemaError as e:
             await send_dead_letter(event, FORECAST_REQUESTS, str(e))
@@ -60,29 +56,35 @@ async def decoded(events) -> list[tuple[object, ForecastRequest]]:
     return out
 
 
-async def serve(items: list[tuple[object, ForecastRequest]]) -> None:
+async def serve(rt, asks: list[Ask], source: str) -> tuple[list[Outcome], list]:
+    """Serves the asks, answering on forecast.results those that came over Kafka, and
+    hands each one's ledger record and risk events to the producer: (the outcomes, the
+    ledger sends' futures, for a caller that must wait until its rows cannot be lost)."""
+    outcomes = await (await rt.opened()).serve(asks)
+    sent = []
+    for ask, outcome in zip(asks, outcomes):
+        key, result = ask.request.symbol.encode(), outcome.result
+        if source == "kafka":
+            await forecast_results.send(key=key, value=encode(result))
+        sent.append(await forecast_ledger.send(key=key, value=encode(ServedForecast(
+            request=ask.request, result=result, source=source, last_close=last_close(ask.window)))))
+        await send_risk_events(key, outcome.risk_events)
+        metrics.count_result(source, result)
+    return outcomes, sent
+
+
+async def serve_events(rt, items: list[tuple[object, ForecastRequest]]) -> None:
     if not items:
         return
-    serving = await resources.opened()
     asks = [Ask(r, request_id(r, e.message), windows.get(r.symbol), contexts.of(r.symbol),
                 e.message.time_in or time.monotonic()) for e, r in items]
-    outcomes = await serving.serve(asks)
-    for ask, outcome in zip(asks, outcomes):
-        key = ask.request.symbol.encode()
-        result = outcome.result
-        await forecast_results.send(key=key, value=encode(result))
-        last_close = float(ask.window.close[-1]) if ask.window is not None and len(ask.window) else None
-        await forecast_ledger.send(key=key, value=encode(ServedForecast(
-            request=ask.request, result=result, source="kafka", last_close=last_close)))
-        await send_risk_events(key, outcome.risk_events)
-        metrics.count_result("kafka", result)
-        metrics.request_latency.labels(source="kafka").observe(result.latency_ms / 1000)
+    outcomes, _ = await serve(rt, asks, "kafka")
+    for outcome in outcomes:
+        metrics.request_latency.labels(source="kafka").observe(outcome.result.latency_ms / 1000)
 
 
-@app.agent(forecast_requests)
-async def serve_forecasts(stream):
-    async for events in batches(stream, _i.max_batch, _within_s):
-        await serve(await at_home(await decoded(events), requests_by_symbol, FORECAST_REQUESTS, named))
+def last_close(window) -> float | None:
+    return float(window.close[-1]) if window is not None and len(window) else None
 
 
 def named(event, request: ForecastRequest) -> bytes:
@@ -90,7 +92,17 @@ def named(event, request: ForecastRequest) -> bytes:
     return encode(request.model_copy(update={"request_id": request_id(request, event.message)}))
 
 
-@app.agent(requests_by_symbol)
-async def serve_forwarded_forecasts(stream):
-    async for events in batches(stream, _i.max_batch, _within_s):
-        await serve(await decoded(events))
+def install(rt) -> None:
+    max_batch, within_s = rt.settings.inference.max_batch, rt.settings.stream.batch_within_ms / 1000
+    max_bytes = rt.settings.stream.max_event_bytes
+
+    @rt.app.agent(forecast_requests)
+    async def serve_forecasts(stream):
+        async for events in batches(stream, max_batch, within_s):
+            await serve_events(rt, await at_home(await decoded(events, max_bytes), requests_by_symbol, FORECAST_REQUESTS,
+                                          named))
+
+    @rt.app.agent(requests_by_symbol)
+    async def serve_forwarded_forecasts(stream):
+        async for events in batches(stream, max_batch, within_s):
+            await serve_events(rt, await decoded(events, max_bytes))

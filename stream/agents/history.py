@@ -6,27 +6,20 @@ batch is acknowledged only after its rows are written; while PostgreSQL is away 
 agent retries it and the backlog waits in Kafka. A value that is not one of these events
 goes to the topic's dead-letter topic, and the rest of its batch is kept.
 """
-import asyncio
-import logging
 from collections.abc import Callable
-
-import asyncpg
 
 from persistence.repositories import market_regime_history, risk_adjustment_history
 from schemas import RegimeEvent, RiskEvent, SchemaError, decode
-from stream.app import app, settings
+from stream.agents.sink import until_written
 from stream.batches import batches
 from stream.dlq import send_dead_letter
-from stream.lifecycle import resources
 from stream.topics import REGIME_EVENTS, RISK_EVENTS, regime_events, risk_events
 
-log = logging.getLogger(__name__)
-_p = settings.persistence
 
-
-async def keep(stream, topic: str, schema, row: Callable, repository, wanted: Callable = lambda e: True) -> None:
-    async for events in batches(stream, _p.sink_batch, _p.sink_within_s):
-        await resources.opened()
+async def keep(rt, stream, topic: str, schema, row: Callable, repository, wanted: Callable = lambda e: True) -> None:
+    p = rt.settings.persistence
+    async for events in batches(stream, p.sink_batch, p.sink_within_s):
+        await rt.opened()
         rows = []
         for event in events:
             try:
@@ -36,23 +29,22 @@ async def keep(stream, topic: str, schema, row: Callable, repository, wanted: Ca
                 continue
             if wanted(news):
                 rows.append(row(news))
-        while rows:
-            try:
-                async with resources.pool.acquire() as conn:
-                    await repository(conn).insert_many(rows=rows)
-                break
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
-                log.warning("%d rows of %s wait for PostgreSQL (%s: %s)", len(rows), topic, type(e).__name__, e)
-                await asyncio.sleep(_p.sink_retry_s)
+        if rows:
+            await until_written(lambda: insert(rt.pool, repository, rows), p.sink_retry_s, f"{len(rows)} rows of {topic}")
 
 
-@app.agent(regime_events)
-async def keep_regime_changes(stream):
-    await keep(stream, REGIME_EVENTS, RegimeEvent, market_regime_history.row,
-               market_regime_history.MarketRegimeRepository, lambda e: e.kind == "change")
+async def insert(pool, repository, rows: list) -> None:
+    async with pool.acquire() as conn:
+        await repository(conn).insert_many(rows=rows)
 
 
-@app.agent(risk_events)
-async def keep_risk_changes(stream):
-    await keep(stream, RISK_EVENTS, RiskEvent, risk_adjustment_history.row,
-               risk_adjustment_history.RiskAdjustmentRepository)
+def install(rt) -> None:
+    @rt.app.agent(regime_events)
+    async def keep_regime_changes(stream):
+        await keep(rt, stream, REGIME_EVENTS, RegimeEvent, market_regime_history.row,
+                   market_regime_history.MarketRegimeRepository, lambda e: e.kind == "change")
+
+    @rt.app.agent(risk_events)
+    async def keep_risk_changes(stream):
+        await keep(rt, stream, RISK_EVENTS, RiskEvent, risk_adjustment_history.row,
+                   risk_adjustment_history.RiskAdjustmentRepository)

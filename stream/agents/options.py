@@ -17,7 +17,6 @@ from inference.greeks import risk_free_rate
 from inference.surface import fit_chain
 from schemas import OptionChain, SchemaError, decode
 from stream import metrics
-from stream.app import app
 from stream.dlq import send_dead_letter
 from stream.keys import check_key, check_size
 from stream.tables import as_event, contexts, option_surfaces, surfaces
@@ -37,8 +36,13 @@ async def refuse(event, reason: str) -> None:
     metrics.option_chains_total.labels("dead_letter").inc()
 
 
-@app.agent(options_quotes)
-async def fit_chains(stream):
+def install(rt) -> None:
+    @rt.app.agent(options_quotes)
+    async def fit_chains(stream):
+        await fit_all(stream)
+
+
+async def fit_all(stream) -> None:
     pool = fitter()
     try:
         async for event in stream.events():

@@ -7,43 +7,48 @@ A record PostgreSQL refuses for its data goes to `forecast.ledger.dlq` with the 
 """
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
 from persistence.sink import write_apart
 from schemas import SchemaError, ServedForecast, decode
 from stream import metrics
-from stream.app import app, settings
 from stream.batches import batches
 from stream.dlq import send_dead_letter
-from stream.lifecycle import resources
 from stream.topics import FORECAST_LEDGER, forecast_ledger
 
 log = logging.getLogger(__name__)
-_p = settings.persistence
+AWAY = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
-@app.agent(forecast_ledger)
-async def write_served(stream):
-    async for events in batches(stream, _p.sink_batch, _p.sink_within_s):
-        await resources.opened()
-        served, kept = [], []
-        for event in events:
-            try:
-                served.append(decode(ServedForecast, event.value))
-                kept.append(event)
-            except SchemaError as e:  # a record no version of ours wrote: set apart, never a stalled sink
-                await send_dead_letter(event, FORECAST_LEDGER, str(e))
-        events = kept
-        while True:
-            try:
-                written, refused = await write_apart(resources.pool, served)
-                metrics.sink_rows_total.inc(written)
-                for i, reason in refused:
-                    await send_dead_letter(events[i], FORECAST_LEDGER, reason)
-                break
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
-                metrics.sink_errors_total.inc()
-                log.warning("metrics sink: %d served requests wait for PostgreSQL (%s: %s)",
-                            len(served), type(e).__name__, e)
-                await asyncio.sleep(_p.sink_retry_s)
+async def until_written(write: Callable[[], Awaitable], retry_s: float, waiting: str) -> object:
+    """`write()`'s value once PostgreSQL takes it, retried every `retry_s` while it is away."""
+    while True:
+        try:
+            return await write()
+        except AWAY as e:
+            metrics.sink_errors_total.inc()
+            log.warning("%s wait for PostgreSQL (%s: %s)", waiting, type(e).__name__, e)
+            await asyncio.sleep(retry_s)
+
+
+def install(rt) -> None:
+    p = rt.settings.persistence
+
+    @rt.app.agent(forecast_ledger)
+    async def write_served(stream):
+        async for events in batches(stream, p.sink_batch, p.sink_within_s):
+            await rt.opened()
+            served, kept = [], []
+            for event in events:
+                try:
+                    served.append(decode(ServedForecast, event.value))
+                    kept.append(event)
+                except SchemaError as e:  # a record no version of ours wrote: set apart, never a stalled sink
+                    await send_dead_letter(event, FORECAST_LEDGER, str(e))
+            written, refused = await until_written(lambda: write_apart(rt.pool, served), p.sink_retry_s,
+                                                   f"metrics sink: {len(served)} served requests")
+            metrics.sink_rows_total.inc(written)
+            for i, reason in refused:
+                await send_dead_letter(kept[i], FORECAST_LEDGER, reason)

@@ -18,7 +18,6 @@ from features.quality import bar_problems, fits_window, is_traded
 from features.window import BarWindow, append_bar
 from schemas import Bar, SchemaError, decode, encode
 from stream import metrics
-from stream.app import app, settings
 from stream.batches import at_home, batches
 from stream.dlq import send_dead_letter
 from stream.keys import check_key, check_size
@@ -29,7 +28,7 @@ from stream.topics import MARKET_TICKS, bars_by_symbol, market_ticks
 BATCH, WITHIN_S = 1000, 0.05
 
 
-def apply_bars(events: list, bars: list[Bar]) -> tuple[list[tuple[object, str]], list[tuple[object, BarWindow]]]:
+def apply_bars(settings, events: list, bars: list[Bar]) -> tuple[list[tuple[object, str]], list[tuple[object, BarWindow]]]:
     """Add `bars` to their windows, in order; returns the (event, reason) of those that
     do not fit, and the (event, window after it) of those that joined. `events[i]`
     carried `bars[i]`, on its symbol's home partition."""
@@ -61,7 +60,7 @@ def apply_bars(events: list, bars: list[Bar]) -> tuple[list[tuple[object, str]],
     return refused, joined
 
 
-async def decoded(events, source: str) -> tuple[list, list[Bar]]:
+async def decoded(settings, events, source: str) -> tuple[list, list[Bar]]:
     """The events that hold a possible bar, and their bars; the others to the DLQ."""
     today = datetime.now(UTC).date()
     good_events, bars = [], []
@@ -81,23 +80,23 @@ async def decoded(events, source: str) -> tuple[list, list[Bar]]:
     return good_events, bars
 
 
-async def apply(events: list, bars: list[Bar]) -> None:
-    refused, joined = apply_bars(events, bars)
+async def apply(rt, events: list, bars: list[Bar]) -> None:
+    refused, joined = apply_bars(rt.settings, events, bars)
     for event, reason in refused:
         await send_dead_letter(event, MARKET_TICKS, reason)
-    await track(joined)
+    await track(rt, joined)
 
 
-@app.agent(market_ticks)
-async def ingest_bars(stream):
-    async for events in batches(stream, BATCH, WITHIN_S):
-        events, bars = await decoded(events, MARKET_TICKS)
-        home = await at_home(list(zip(events, bars)), bars_by_symbol, MARKET_TICKS, lambda _, bar: encode(bar))
-        if home:
-            await apply(*zip(*home))
+def install(rt) -> None:
+    @rt.app.agent(market_ticks)
+    async def ingest_bars(stream):
+        async for events in batches(stream, BATCH, WITHIN_S):
+            events, bars = await decoded(rt.settings, events, MARKET_TICKS)
+            home = await at_home(list(zip(events, bars)), bars_by_symbol, MARKET_TICKS, lambda _, bar: encode(bar))
+            if home:
+                await apply(rt, *zip(*home))
 
-
-@app.agent(bars_by_symbol)
-async def ingest_forwarded_bars(stream):
-    async for events in batches(stream, BATCH, WITHIN_S):
-        await apply(*await decoded(events, MARKET_TICKS))
+    @rt.app.agent(bars_by_symbol)
+    async def ingest_forwarded_bars(stream):
+        async for events in batches(stream, BATCH, WITHIN_S):
+            await apply(rt, *await decoded(rt.settings, events, MARKET_TICKS))

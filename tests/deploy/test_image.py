@@ -12,7 +12,8 @@ import sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("schemas", "features", "regime", "tft", "inference", "persistence", "stream")
+PACKAGES = ("schemas", "features", "regime", "tft", "inference", "persistence", "lifecycle", "research", "stream",
+            "tft_forecast")
 
 
 def instructions(dockerfile: Path) -> list[tuple[int, str, list[str]]]:

@@ -7,7 +7,7 @@ from features.cross_asset import Context
 from inference.baseline import RandomWalkForecaster
 from inference.config import InferenceConfig
 from inference.greeks import risk_free_rate
-from inference.service import ForecastService
+from inference.service import ForecastService, HeldLevels
 from schemas import QUANTILE_KEYS, ForecastRequest
 from tests.helpers import NO_CONTEXT, window_of
 
@@ -63,6 +63,23 @@ async def test_a_volatility_spike_widens_intervals_and_a_change_of_level_is_told
     assert width(adjusted.result.forecasts[0]) > width(first.result.forecasts[0])
     (back,) = (await service.forecast(request(), "c", calm, NO_CONTEXT)).risk_events
     assert (back.level, back.previous) == ("normal", "high")
+
+
+async def test_a_service_that_starts_again_reads_the_levels_told_before_it(panel):
+    """A restart, or the symbol's partition moving to another worker: the levels told live
+    outside the service (PostgreSQL in a worker), so a change is told once, not twice or never."""
+    told, config = HeldLevels(), InferenceConfig(max_wait_ms=1, risk_rules=("vol_spike",))
+    calm = window_of(panel, "SPY", "2020-02-19", 300)
+    spike = window_of(panel, "SPY", "2020-03-16", 300)
+    before = ForecastService(RandomWalkForecaster(63), config, told=told)
+    (event,) = (await before.forecast(request(), "a", spike, NO_CONTEXT)).risk_events
+    assert told.levels == {"SPY": "high"}
+    after = ForecastService(RandomWalkForecaster(63), config, told=told)
+    assert (await after.forecast(request(), "b", spike, NO_CONTEXT)).risk_events == ()
+    (back,) = (await after.forecast(request(), "c", calm, NO_CONTEXT)).risk_events
+    assert (back.level, back.previous) == ("normal", "high")
+    forgetful = ForecastService(RandomWalkForecaster(63), config)  # what a worker did when it kept them in memory
+    assert (await forgetful.forecast(request(), "d", calm, NO_CONTEXT)).risk_events == ()
 
 
 async def test_concurrent_requests_are_scored_in_one_batch(panel):

@@ -13,7 +13,7 @@ import pytest
 from features.data import load, select
 from inference.models import DEFAULT_ARTIFACT
 from stream.publish import bars_from_panel, publish_bars
-from stream.registry import promote, register
+from lifecycle.store import promote, register
 from tests.models import variant
 from tests.services import fresh_database
 from tests.workers import Kafka, new_worker, wait_for_bars

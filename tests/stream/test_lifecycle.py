@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from inference.models import DEFAULT_ARTIFACT
-from stream.registry import register
+from lifecycle.store import register
 from tests.models import variant
 from tests.services import fresh_database
 from tests.workers import Kafka, new_worker, seed_bars

@@ -1,5 +1,5 @@
-"""Model versions: registered into the artifact store, promoted through the validation
-gate, rolled back, and found by the workers that serve them.
+"""Model versions: registered into the artifact store, promoted, rolled back, and found
+by the workers that serve them (the gate in front of promotion: lifecycle/promotion.py).
 
 The store is a folder (`TFT_MODEL_STORE`): a registered artifact is copied there as
 `<version>.pt`, with its regime model beside it, and recorded in model_registry with
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from inference.config import InferenceConfig
 from inference.models import DEFAULT_ARTIFACT, regime_path, resolve_artifact
+from lifecycle.settings import LifecycleSettings
 from persistence.migrate import migrated
 from persistence.repositories.command_audit import CommandAuditRepository
 from persistence.repositories.model_registry import ModelRegistryRepository, RegisteredModel
@@ -113,3 +114,9 @@ async def serving(database_url: str, config: InferenceConfig) -> InferenceConfig
     if (current := await active(database_url)) is not None:
         return replace(config, model=str(verified(current)))
     return replace(config, model=str(await artifact_path(database_url, config.model, config.default_artifact)))
+
+
+def artifact_path_of(settings: LifecycleSettings, model: str) -> Path:
+    """`artifact_path` for a caller with no event loop (the command line, a retrain's process)."""
+    import asyncio
+    return asyncio.run(artifact_path(settings.persistence.database_url, model, settings.inference.default_artifact))

@@ -4,7 +4,7 @@ import pytest
 from inference.config import InferenceConfig
 from inference.models import DEFAULT_ARTIFACT, TFTForecaster
 from persistence.repositories.model_registry import LifecycleError, ModelNotRegistered
-from stream.registry import ChecksumMismatch, artifact_path, promote, register, rollback, serving, sha256
+from lifecycle.store import ChecksumMismatch, artifact_path, promote, register, rollback, serving, sha256
 from tests.models import variant
 from tests.services import fresh_database
 
