@@ -50,7 +50,7 @@ class Worker:
     def start(self, timeout: float = 120) -> None:
         """Start and wait until the worker says it is healthy (ready to serve)."""
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "stream", "worker"], env=self.env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "tft_forecast", "worker"], env=self.env,
                                      stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
