@@ -16,13 +16,11 @@ from pytorch_forecasting.metrics import QuantileLoss
 from timing import ms_per_forecast  # benchmarks/, beside this script
 
 
-LEVELS = [0.1, 0.25, 0.5, 0.75, 0.9]
-
-
 def main(path: str) -> None:
     d = np.load(path)
     B, n_train, n_infer = int(d["batch_size"]), int(d["train_batches"]), int(d["infer_batches"])
     torch.set_num_threads(int(d["threads"]))
+    levels = [float(q) for q in d["levels"]]  # the quantiles this project's model predicts
     observed, known_p, known_f = (torch.from_numpy(d[k]) for k in ("observed", "known_past", "known_future"))
     N, E, O = observed.shape
     H, K = known_f.shape[1:]
@@ -31,7 +29,7 @@ def main(path: str) -> None:
     reals = known_names + obs_names
     torch.manual_seed(0)
     model = TemporalFusionTransformer(
-        hidden_size=32, lstm_layers=1, dropout=0.1, output_size=5, loss=QuantileLoss(quantiles=LEVELS),
+        hidden_size=32, lstm_layers=1, dropout=0.1, output_size=5, loss=QuantileLoss(quantiles=levels),
         attention_head_size=4, max_encoder_length=E, hidden_continuous_size=8,
         static_categoricals=["symbol"], static_reals=[],
         time_varying_categoricals_encoder=[], time_varying_categoricals_decoder=[],
@@ -62,7 +60,7 @@ def main(path: str) -> None:
     infer = ms_per_forecast(model, [batch(i)[0] for i in range(n_infer)], B)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = QuantileLoss(quantiles=LEVELS)
+    loss_fn = QuantileLoss(quantiles=levels)
     t = time.perf_counter()
     for i in range(n_train):
         x, target = batch(i)

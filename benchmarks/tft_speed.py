@@ -77,7 +77,8 @@ def main() -> None:
         np.savez(path, observed=inputs.observed.numpy(), known_past=inputs.known_past.numpy(),
                  known_future=inputs.known_future.numpy(), static=inputs.static.numpy(),
                  y=y.numpy(), batch_size=args.batch_size, train_batches=args.train_batches,
-                 infer_batches=args.infer_batches, threads=args.threads)
+                 infer_batches=args.infer_batches, threads=args.threads,
+                 levels=np.asarray(TFTConfig().quantiles))
         # Rounds alternate the two models, so a slow spell of a shared machine falls on both.
         for r in range(args.rounds):
             rows.append({"round": r + 1, "model": "this TFT", **time_ours(cfg, inputs, y, args)})

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import typer
 
+from features.cross_asset import MARKET
 from lifecycle.settings import LifecycleSettings
 from research.inputs import artifact, backtest_rows, regime_book
 
@@ -51,7 +52,7 @@ def evaluate(ctx: typer.Context,
              data_dir: Path = typer.Option(..., help="market data folder, for outcomes and baselines"),
              out: Path = typer.Option(Path("reports/evaluation"), help="folder for report.md and plots"),
              model: str = typer.Option("default", help="whose regime book splits the rows by regime"),
-             fan_symbol: str = "SPY") -> None:
+             fan_symbol: str = MARKET) -> None:
     """Score a backtest beside the naive baselines, by horizon, symbol and regime (VIX band,
     the symbol's HMM regime, the market's); writes a markdown report with plots."""
     import pandas as pd
@@ -156,7 +157,7 @@ def data_quality(data_dir: Path = typer.Option(..., help="market data folder"),
 @app.command()
 def regimes(ctx: typer.Context,
             data_dir: Path = typer.Option(..., help="market data folder"),
-            symbol: str = typer.Option("SPY"),
+            symbol: str = typer.Option(MARKET),
             model: str = typer.Option("default", help="whose regime book"),
             start: str = typer.Option("1993-01-01"), end: str = typer.Option(None),
             out: Path = typer.Option(..., help="folder for <symbol>_regimes.csv and .png")) -> None:

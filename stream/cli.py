@@ -8,6 +8,8 @@ from pathlib import Path
 import orjson
 import typer
 
+from features.cross_asset import MARKET
+from schemas import HORIZONS
 from stream.settings import load_settings
 
 ops = typer.Typer()
@@ -76,7 +78,7 @@ def seed(data_dir: Path, bars_per_symbol: int) -> int:
 
 @ops.command()
 def replay(data_dir: Path = typer.Option(..., help="market data folder"),
-           symbols: str = typer.Option("SPY", help="comma-separated symbols"),
+           symbols: str = typer.Option(MARKET, help="comma-separated symbols"),
            start: str = typer.Option(..., help="first date, YYYY-MM-DD"),
            end: str = typer.Option(None, help="last date, YYYY-MM-DD"),
            rate: float = typer.Option(0.0, help="bars per second; 0 = as fast as possible")) -> None:
@@ -105,7 +107,7 @@ def publish_chains(data_dir: Path = typer.Option(..., help="market data folder")
 
 
 @ops.command()
-def request(symbol: str = typer.Option("SPY"), horizons: str = "1,5,10,21",
+def request(symbol: str = typer.Option(MARKET), horizons: str = ",".join(map(str, HORIZONS)),
             intervals: str = "0.68,0.95", user_id: str = "cli",
             timeout: float = 30.0) -> None:
     """Send one forecast request over Kafka and print its result."""

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from features.cross_asset import MARKET
 from tft.evaluate import LEVELS, evaluate, forecast_log_quantiles
 
 HEADLINE = ["horizon", "n", "dir_acc", "always_up_acc", "pinball", "rw_pinball", "pinball_skill", "cover_68",
@@ -19,7 +20,7 @@ REGIME_TABLES = (("regime", "By VIX regime"), ("symbol_regime", "By the symbol's
                  ("market_regime", "By the market's regime (HMM on SPY)"))
 
 
-def write_report(df: pd.DataFrame, out: Path, title: str, fan_symbol: str = "SPY") -> Path:
+def write_report(df: pd.DataFrame, out: Path, title: str, fan_symbol: str = MARKET) -> Path:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
