@@ -1,4 +1,7 @@
 """Small builders shared by tests: bars and windows from real panel rows."""
+import asyncio
+import time
+
 import pandas as pd
 
 from features.cross_asset import Context
@@ -18,3 +21,14 @@ def window_of(panel: pd.DataFrame, symbol: str, end: str, n: int) -> BarWindow:
     for r in rows.itertuples(index=False):
         w = append_bar(w, bar(symbol, r.date, r.open, r.high, r.low, r.close, r.volume), n)
     return w
+
+
+async def until(predicate, timeout: float, what: str):
+    """predicate()'s value once it is truthy; an AssertionError saying `what` did not
+    happen within `timeout` seconds otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := await predicate():
+            return value
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"{what} within {timeout} s")

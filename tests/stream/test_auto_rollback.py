@@ -12,8 +12,9 @@ import pytest
 
 from features.data import load, select
 from inference.models import DEFAULT_ARTIFACT
-from stream.publish import bars_from_panel, publish_bars
 from lifecycle.store import promote, register
+from stream.publish import bars_from_panel, publish_bars
+from tests.helpers import until
 from tests.models import variant
 from tests.services import fresh_database
 from tests.workers import Kafka, new_worker, wait_for_bars
@@ -42,15 +43,6 @@ async def served(worker, symbol: str) -> dict:
         r = await http.post("/forecast/generate", content=orjson.dumps({"symbol": symbol}))
     assert r.status_code == 200, r.text
     return r.json()
-
-
-async def until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := await predicate():
-            return value
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"{what} within {timeout} s")
 
 
 async def test_a_worse_promotion_is_rolled_back_once_its_shadow_shows_it(rollout, data_dir):

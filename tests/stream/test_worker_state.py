@@ -16,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from features.data import load, select
+from tests.helpers import until
 from tests.services import fresh_database
 from tests.workers import new_worker, publish_and_wait
 
@@ -34,15 +35,6 @@ def kill_children_of_run(app_id: str, keep: int | None = None) -> None:
                 os.kill(int(proc.name), signal.SIGKILL)
         except (OSError, ProcessLookupError):
             continue
-
-
-async def until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := await check():
-            return found
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"{what} within {timeout} s")
 
 
 async def fetch(url: str, sql: str, *args) -> list:
