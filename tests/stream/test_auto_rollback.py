@@ -1,8 +1,6 @@
 """An automatic rollback, end to end: a promoted version whose intervals are far too wide
 serves real forecasts, the later real bars come, its predecessor is scored in shadow on
 the same forecasts, and the registry rolls back by itself; the worker follows."""
-import asyncio
-import time
 import uuid
 
 import asyncpg

@@ -2,7 +2,6 @@
 memory would have been lost: the retrain queue, the market regime the retrain trigger
 saw last, and the risk level told per symbol. Each now lives in PostgreSQL
 (lifecycle/, persistence/migrations/0010_keep_worker_state.sql)."""
-import asyncio
 import os
 import signal
 import time
