@@ -5,6 +5,7 @@ The store is a folder (`TFT_MODEL_STORE`): a registered artifact is copied there
 `<version>.pt`, with its regime model beside it, and recorded in model_registry with
 its sha256, so that every worker loads the same bytes and refuses other ones.
 """
+import asyncio
 import hashlib
 import shutil
 from dataclasses import replace
@@ -118,5 +119,4 @@ async def serving(database_url: str, config: InferenceConfig) -> InferenceConfig
 
 def artifact_path_of(settings: LifecycleSettings, model: str) -> Path:
     """`artifact_path` for a caller with no event loop (the command line, a retrain's process)."""
-    import asyncio
     return asyncio.run(artifact_path(settings.persistence.database_url, model, settings.inference.default_artifact))

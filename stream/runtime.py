@@ -65,10 +65,6 @@ class Runtime:
     def is_open(self) -> bool:
         return self._opened.is_set()
 
-    @property
-    def serving(self) -> Serving:
-        return self.host.serving
-
     async def opened(self) -> Serving:
         await self._opened.wait()
         return self.host.serving
