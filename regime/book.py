@@ -36,6 +36,12 @@ def asset_class(symbol: str) -> str | None:
     return OTHER if symbol in NON_EQUITY else EQUITY
 
 
+def waits_for_context(symbol: str, dates: np.ndarray, context: Context) -> bool:
+    """An equity with no VIX known at its last day: its reading waits for the context
+    series, not for more bars of its own."""
+    return asset_class(symbol) == EQUITY and bool(np.isnan(context.aligned("VIX", dates[-1:])).all())
+
+
 def long_run_vol(close: np.ndarray) -> float:
     """The median 21-session volatility of daily log returns over `close`."""
     return float(np.nanmedian(rolling.std(rolling.diff(np.log(close)), VOL_WINDOW)))

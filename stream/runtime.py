@@ -21,6 +21,7 @@ from persistence.cache import Backoff, RedisGate, SharedValues
 from persistence.migrate import migrate
 from stream import metrics
 from stream.readiness import Readiness
+from stream.regimes import Waiting
 from stream.settings import Settings
 from stream.tables import regime_of, surfaces
 
@@ -32,6 +33,7 @@ class Runtime:
         self.settings = settings
         self.app = app
         self.readiness = Readiness(self)
+        self.regimes_waiting = Waiting()
         self._opened = asyncio.Event()
         self.pool: asyncpg.Pool | None = None
         self.redis: redis.Redis | None = None

@@ -8,7 +8,7 @@ import pytest
 
 from features.cross_asset import Context
 from features.data import load
-from regime.book import EQUITY, OTHER, RegimeBook, advance, asset_class, fit_book, pooled
+from regime.book import EQUITY, OTHER, RegimeBook, advance, asset_class, fit_book, pooled, waits_for_context
 from regime.hmm import REGIMES, RegimeConfig, name_states
 from schemas import RegimeInfo
 
@@ -107,10 +107,15 @@ def test_each_symbol_is_read_by_its_class_and_context_series_are_not_read():
     assert pooled(["A", "B", "C", "D", "E", "SPY"], 3) == ["A", "E", "SPY"]
 
 
-def test_an_equity_without_vix_in_its_context_has_no_regime(book, data):
+def test_an_equity_without_vix_in_its_context_has_no_regime_and_waits_for_it(book, data):
     days, close = series(data, "SPY")
-    assert book.current("SPY", days, close, Context({})) is None
+    assert book.current("SPY", days, close, Context({})) is None and waits_for_context("SPY", days, Context({}))
+    assert book.current("SPY", days, close, data[1]) is not None and not waits_for_context("SPY", days, data[1])
+    # VIX up to the day before: read as known (a stale series only after days), so nothing to wait for
+    before = data[1].until(days[-2])
+    assert not waits_for_context("SPY", days, before) and book.current("SPY", days, close, before) is not None
     assert book.current("TLT", *series(data, "TLT"), Context({})) is not None  # not an equity: no VIX read
+    assert not waits_for_context("TLT", series(data, "TLT")[0], Context({}))
 
 
 def test_changes_and_heartbeats_count_sessions():

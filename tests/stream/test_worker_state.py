@@ -1,8 +1,8 @@
 """What a worker once kept only in memory, proven by killing it (kill -9) where that
-memory would have been lost: the retrain queue and the risk level told per symbol. (The
-market regime the retrain trigger saw last is kept the same way; its repository is
-tested in tests/persistence/test_worker_state.py.) Each now lives in PostgreSQL
+memory would have been lost: the retrain queue, the market regime the retrain trigger
+saw last, and the risk level told per symbol. Each now lives in PostgreSQL
 (lifecycle/, persistence/migrations/0010_keep_worker_state.sql)."""
+import asyncio
 import os
 import signal
 import time
@@ -132,3 +132,46 @@ async def forecast(worker) -> dict:
         r = await http.post(worker.url + "/forecast/generate", content=orjson.dumps({"symbol": "SPY"}))
     assert r.status_code == 200, r.text
     return r.json()
+
+
+async def test_a_regime_change_while_the_workers_are_down_asks_for_a_retrain(tmp_path, data_dir):
+    (tmp_path / "empty").mkdir()
+    panel = load(data_dir).all_bars()
+    # Deep inside a Bull run and a Crisis under the default model's regime book, far from
+    # their edges, where how the bars are batched cannot tip the filter either way.
+    calm = select(panel, ["SPY", "VIX"], end="2019-12-20").groupby("symbol", group_keys=False).tail(400)
+    crash = select(panel, ["SPY", "VIX"], start="2019-12-21", end="2020-03-16")
+    run = uuid.uuid4().hex[:8]
+    async with fresh_database() as url:
+        worker = new_worker(tmp_path, run, url, RETRAIN_ON_REGIME_CHANGE="true", RETRAIN_TRIGGER_CHECK_S="0.5",
+                            MARKET_DATA_DIR=str(tmp_path / "empty"))
+        try:
+            worker.start()
+            await publish_and_wait(worker, calm)
+            # Checks run while the bars arrive, so partial windows may ask for retrains of
+            # their own: the regime kept is the one it settles on once all are in.
+            before = await until(lambda: settled_memory(url), 60, "the trigger kept no regime")
+            worker.kill()
+            await publish_and_wait_offline(worker, crash)
+            worker.start()
+            asked = await until(lambda: fetch(url, "SELECT period FROM retrain_triggers WHERE period LIKE $1",
+                                              "%@2020-03-16"), 60, "the change was not asked for after the restart")
+        finally:
+            worker.stop()
+    assert before != "Crisis"
+    assert [r["period"] for r in asked] == [f"{before}->Crisis@2020-03-16"]
+
+
+async def settled_memory(url: str) -> str | None:
+    """The regime the trigger keeps, once three reads over a second and a half agree."""
+    seen = []
+    for _ in range(3):
+        seen += [r["value"] for r in await fetch(url, "SELECT value FROM trigger_memory")] or [None]
+        await asyncio.sleep(0.5)
+    return seen[0] if seen[0] is not None and len(set(seen)) == 1 else None
+
+
+async def publish_and_wait_offline(worker, bars) -> None:
+    """Publish bars while no worker runs: they wait in Kafka for the next one."""
+    from stream.publish import bars_from_panel, publish_bars
+    await publish_bars(worker.kafka_client(), worker.topic("market.ticks"), bars_from_panel(bars), 0, progress=False)
