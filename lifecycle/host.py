@@ -20,12 +20,12 @@ from inference.models import Forecaster, check_contract, load_forecaster, load_r
 from inference.service import ForecastService, HeldLevels, SharedForecasts
 from inference.serving import Gate, Serving
 from lifecycle.store import serving, verified
+from persistence import AWAY
 from persistence.repositories.interval_scales import IntervalScalesRepository
 from persistence.repositories.model_registry import ModelRegistryRepository, RegisteredModel
 from persistence.repositories.risk_levels_told import RiskLevelsToldRepository
 
 log = logging.getLogger(__name__)
-AWAY = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 @dataclass(frozen=True)

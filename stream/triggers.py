@@ -14,6 +14,7 @@ import asyncpg
 
 from features.cross_asset import MARKET
 from inference.triggers import Due, TriggerConfig, daily, degraded, regime_changed, weekly
+from persistence import AWAY
 from persistence.repositories.retrain_triggers import RetrainTriggersRepository
 from persistence.repositories.trigger_memory import TriggerMemoryRepository
 from persistence.repositories.validation import ValidationRepository
@@ -62,5 +63,5 @@ def install(rt) -> None:
             return
         try:
             await ask_for_due(rt.pool, rt.host.service, t)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+        except AWAY as e:
             log.warning("retrain triggers wait for PostgreSQL (%s: %s)", type(e).__name__, e)

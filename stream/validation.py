@@ -15,13 +15,12 @@ workers each steps on its own symbols' outcomes, so a day counts up to W steps.
 import logging
 from datetime import UTC, datetime
 
-import asyncpg
-
 from features.cross_asset import Context
 from features.window import BarWindow
 from inference.models import Forecaster
 from lifecycle.settle import settle, step_scales, worse_than_shadow
 from lifecycle.store import rollback
+from persistence import AWAY
 from persistence.repositories.model_registry import LifecycleError
 from persistence.repositories.validation import ValidationRepository
 from schemas import ModelEvent, encode
@@ -85,5 +84,5 @@ def install(rt) -> None:
             return
         try:
             await validate(rt)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+        except AWAY as e:
             log.warning("live validation waits for PostgreSQL (%s: %s)", type(e).__name__, e)

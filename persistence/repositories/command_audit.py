@@ -1,14 +1,12 @@
-import asyncpg
 import orjson
 
 from persistence.queries import queries
+from persistence.repositories.base import Repository
 
 _SQL = queries("command_audit")
 
 
-class CommandAuditRepository:
-    def __init__(self, conn: asyncpg.Connection):
-        self.conn = conn
+class CommandAuditRepository(Repository):
 
     async def insert(self, *, command: str, actor: str, source: str, params: dict, status: str,
                      reason: str | None = None) -> None:

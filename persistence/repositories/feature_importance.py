@@ -1,13 +1,10 @@
-import asyncpg
-
 from persistence.queries import queries
+from persistence.repositories.base import Repository
 
 _SQL = queries("feature_importance")
 
 
-class FeatureImportanceRepository:
-    def __init__(self, conn: asyncpg.Connection):
-        self.conn = conn
+class FeatureImportanceRepository(Repository):
 
     async def upsert_many(self, *, rows: list[tuple]) -> None:
         """rows: (model_version, symbol, horizon, feature, feature_group, importance)."""

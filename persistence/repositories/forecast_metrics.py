@@ -5,7 +5,7 @@ import asyncpg
 import orjson
 
 from persistence.queries import queries
-from persistence.repositories.base import BaseRepository
+from persistence.repositories.base import RowsRepository
 from schemas import QUANTILE_KEYS, ForecastResult
 
 _SQL = queries("forecast_metrics")
@@ -49,7 +49,7 @@ def rows(result: ForecastResult, last_close: float) -> list[MetricRow]:
     ]
 
 
-class ForecastMetricsRepository(BaseRepository):
+class ForecastMetricsRepository(RowsRepository):
     insert_sql = _SQL["insert_many"].format(
         columns=", ".join(MetricRow._fields),
         values=", ".join(f"${i}" for i in range(1, len(MetricRow._fields) + 1)))

@@ -1,14 +1,12 @@
-import asyncpg
 import numpy as np
 
 from persistence.queries import queries
+from persistence.repositories.base import Repository
 
 _SQL = queries("interval_scales")
 
 
-class IntervalScalesRepository:
-    def __init__(self, conn: asyncpg.Connection):
-        self.conn = conn
+class IntervalScalesRepository(Repository):
 
     async def of_version(self, model_version: str) -> dict[int, np.ndarray]:
         """horizon -> the log scales of each level; horizons with no step yet are absent."""

@@ -1,7 +1,7 @@
 import orjson
 
 from persistence.queries import queries
-from persistence.repositories.base import BaseRepository
+from persistence.repositories.base import RowsRepository
 from schemas import RegimeEvent
 
 _SQL = queries("market_regime_history")
@@ -14,5 +14,5 @@ def row(event: RegimeEvent) -> tuple:
             orjson.dumps(r.probabilities or {}).decode())
 
 
-class MarketRegimeRepository(BaseRepository):
+class MarketRegimeRepository(RowsRepository):
     insert_sql = _SQL["insert_many"]

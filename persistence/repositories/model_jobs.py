@@ -2,6 +2,7 @@ import asyncpg
 import orjson
 
 from persistence.queries import queries
+from persistence.repositories.base import Repository
 
 _SQL = queries("model_jobs")
 
@@ -10,9 +11,7 @@ def _job(row: asyncpg.Record) -> dict:
     return dict(row) | {"command": orjson.loads(row["command"])}
 
 
-class ModelJobsRepository:
-    def __init__(self, conn: asyncpg.Connection):
-        self.conn = conn
+class ModelJobsRepository(Repository):
 
     async def add(self, job_id: str, command: dict) -> bool:
         """False when the job is known already (a command delivered again)."""

@@ -5,6 +5,7 @@ import asyncpg
 import orjson
 
 from persistence.queries import queries
+from persistence.repositories.base import Repository
 
 _SQL = queries("model_registry")
 NAME = "tft"  # one model name today; the lifecycle keeps one active version per name
@@ -40,9 +41,7 @@ class RegisteredModel:
                    row["replaced"])
 
 
-class ModelRegistryRepository:
-    def __init__(self, conn: asyncpg.Connection):
-        self.conn = conn
+class ModelRegistryRepository(Repository):
 
     async def register(self, *, version: str, kind: str, path: str, config: dict, metrics: dict,
                        train_start: date | None, train_end: date | None, git_commit: str | None,

@@ -1,5 +1,5 @@
 from persistence.queries import queries
-from persistence.repositories.base import BaseRepository
+from persistence.repositories.base import RowsRepository
 from schemas import ForecastRequest, ForecastResult, encode
 
 _SQL = queries("prediction_audit")
@@ -11,5 +11,5 @@ def row(request: ForecastRequest, result: ForecastResult, source: str) -> tuple:
             result.disclaimer)
 
 
-class PredictionAuditRepository(BaseRepository):
+class PredictionAuditRepository(RowsRepository):
     insert_sql = _SQL["insert_many"]

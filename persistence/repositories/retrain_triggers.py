@@ -1,13 +1,10 @@
-import asyncpg
-
 from persistence.queries import queries
+from persistence.repositories.base import Repository
 
 _SQL = queries("retrain_triggers")
 
 
-class RetrainTriggersRepository:
-    def __init__(self, conn: asyncpg.Connection):
-        self.conn = conn
+class RetrainTriggersRepository(Repository):
 
     async def claim(self, trigger: str, period: str, job_id: str, reason: str) -> bool:
         """True for the first worker to ask for this trigger's period."""

@@ -1,7 +1,7 @@
 import orjson
 
 from persistence.queries import queries
-from persistence.repositories.base import BaseRepository
+from persistence.repositories.base import RowsRepository
 from schemas import RiskEvent
 
 _SQL = queries("risk_adjustment_history")
@@ -13,5 +13,5 @@ def row(event: RiskEvent) -> tuple:
             event.var_95, orjson.dumps([r.model_dump() for r in event.rules]).decode(), event.request_id)
 
 
-class RiskAdjustmentRepository(BaseRepository):
+class RiskAdjustmentRepository(RowsRepository):
     insert_sql = _SQL["insert_many"]

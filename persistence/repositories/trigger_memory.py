@@ -1,10 +1,10 @@
 from persistence.queries import queries
-from persistence.repositories.base import BaseRepository
+from persistence.repositories.base import Repository
 
 _SQL = queries("trigger_memory")
 
 
-class TriggerMemoryRepository(BaseRepository):
+class TriggerMemoryRepository(Repository):
     async def get(self, *, name: str) -> str | None:
         return await self.conn.fetchval(_SQL["get"], name)
 

@@ -1,7 +1,7 @@
-import asyncpg
 import orjson
 
 from persistence.queries import queries
+from persistence.repositories.base import Repository
 from persistence.repositories.forecast_metrics import MetricRow
 
 _SQL = queries("validation")
@@ -12,9 +12,7 @@ def pending_rows(rows: list[MetricRow]) -> list[tuple]:
     return sorted({(r.symbol, r.as_of, r.horizon) for r in rows})
 
 
-class ValidationRepository:
-    def __init__(self, conn: asyncpg.Connection):
-        self.conn = conn
+class ValidationRepository(Repository):
 
     async def add_pending(self, keys: list[tuple]) -> None:
         await self.conn.executemany(_SQL["add_pending"], keys)

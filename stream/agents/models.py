@@ -18,6 +18,7 @@ from functools import partial
 import asyncpg
 
 from lifecycle.retrain import RetrainJob, run_in_process
+from persistence import AWAY
 from persistence.repositories.command_audit import CommandAuditRepository
 from persistence.repositories.model_jobs import ModelJobsRepository
 from schemas import ModelEvent, RetrainCommand, SchemaError, decode, encode
@@ -102,7 +103,7 @@ def install(rt) -> None:
             waiting.clear()
             try:
                 job = await claim_next(rt.pool)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+            except AWAY as e:
                 log.warning("retraining jobs wait for PostgreSQL (%s: %s)", type(e).__name__, e)
                 job = None
             if job is None:

@@ -9,8 +9,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-import asyncpg
-
+from persistence import AWAY
 from persistence.sink import write_apart
 from schemas import SchemaError, ServedForecast, decode
 from stream import metrics
@@ -19,7 +18,6 @@ from stream.dlq import send_dead_letter
 from stream.topics import FORECAST_LEDGER, forecast_ledger
 
 log = logging.getLogger(__name__)
-AWAY = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 async def until_written(write: Callable[[], Awaitable], retry_s: float, waiting: str) -> object:
