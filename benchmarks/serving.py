@@ -14,7 +14,9 @@ worker) as `make run` does, with empty state, and measures:
 4. the worker's RSS after all of it.
 
 With --workers 2 a second worker joins the group before the steady runs and the
-saturation run is repeated on both (scale-out).
+saturation run is repeated on both (scale-out). With TFT_PROCESSING_GUARANTEE=exactly_once
+in the environment the worker delivers exactly once and the client reads the results
+read_committed, as such a subscriber would: latency runs until a result is visible.
 """
 import argparse
 import asyncio

@@ -74,7 +74,9 @@ async def run_kafka(args) -> None:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     plan = schedule(args)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    # what a subscriber of an exactly-once worker reads: only committed transactions
+    isolation = "read_committed" if os.environ.get("TFT_PROCESSING_GUARANTEE") == "exactly_once" else "read_uncommitted"
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level=isolation)
     await producer.start()
     await consumer.start()
     sent_at: dict[str, float] = {}

@@ -1,14 +1,13 @@
 """The Faust application. Topics, tables and agents register on it by explicit import."""
-import faust
-
 from stream.access import broker_credentials
-from stream.recovery import Tables
+from stream.consumer import App
+from stream.recovery import Assignor, Tables
 from stream.settings import load_settings
 
 settings = load_settings()
 _s = settings.stream
 
-app = faust.App(
+app = App(
     _s.app_id,
     broker=[f"kafka://{hp.strip()}" for hp in _s.bootstrap_servers.split(",")],
     broker_credentials=broker_credentials(settings.access),
@@ -30,9 +29,11 @@ app = faust.App(
     # Bounds what a crash makes Kafka redeliver, and how long readiness trails ingestion.
     broker_commit_interval=_s.commit_interval_s,
     broker_session_timeout=_s.session_timeout_s,
+    table_standby_replicas=_s.standby_replicas,
     # What a worker holds of a backlog: the rest waits in Kafka (Faust's defaults, 4096
     # events per partition and 4 MiB per fetch, held 100 MB more under a burst).
     stream_buffer_maxsize=1024,
     consumer_max_fetch_size=1 << 20,
     TableManager=Tables,
+    PartitionAssignor=Assignor,
 )

@@ -34,16 +34,16 @@ async def batches(stream, max_: int, within_s: float) -> AsyncIterator[list[faus
             yield fresh
 
 
-async def at_home(items: list[tuple[faust.types.EventT, object]], to: faust.types.TopicT, source: str,
+async def at_home(delivery, items: list[tuple[faust.types.EventT, object]], to: faust.types.TopicT, source: str,
                   forwarded: Callable[[faust.types.EventT, object], bytes]) -> list[tuple]:
     """The (event, item) pairs on their item's symbol's home partition; the others are
-    sent on to `to`, keyed by symbol, as `forwarded(event, item)`."""
+    sent on to `to`, keyed by symbol, as `forwarded(event, item)`, through `delivery`."""
     n = settings.stream.partitions
     home = []
     for event, item in items:
         if event.message.partition == home_partition(item.symbol, n):
             home.append((event, item))
         else:
-            await to.send(key=item.symbol.encode(), value=forwarded(event, item))
+            await delivery.send(to, item.symbol.encode(), forwarded(event, item), event)
             metrics.forwarded_total.labels(topic=source).inc()
     return home

@@ -1,6 +1,8 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+AT_LEAST_ONCE, EXACTLY_ONCE = "at_least_once", "exactly_once"  # TFT_PROCESSING_GUARANTEE
+
 
 @dataclass(frozen=True)
 class StreamConfig:
@@ -32,3 +34,8 @@ class StreamConfig:
     # How long the group waits for a worker that stopped answering (kill -9, a lost
     # node) before its partitions move. Kafka allows 6 s at least.
     session_timeout_s: float = 30.0
+    # Copies of each table partition that other workers keep warm from its changelog, so
+    # that a partition moving to one of them after a death needs no restore.
+    standby_replicas: int = 1
+    # at_least_once, or exactly_once for read_committed subscribers (stream/delivery.py)
+    processing_guarantee: str = AT_LEAST_ONCE

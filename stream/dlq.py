@@ -21,8 +21,9 @@ def dead_letter(event: faust.types.EventT, reason: str) -> DeadLetter:
                       failed_at=datetime.now(UTC))
 
 
-async def send_dead_letter(event: faust.types.EventT, source: str, reason: str) -> None:
+async def send_dead_letter(delivery, event: faust.types.EventT, source: str, reason: str) -> None:
+    """`delivery`: the runtime's (stream/delivery.py), which sends it with what else `event` caused."""
     letter = dead_letter(event, reason)
     log.warning("dead letter from %s[%d]@%d: %s", letter.topic, letter.partition, letter.offset, reason)
-    await dead_letters[source].send(key=event.message.key, value=encode(letter))
+    await delivery.send(dead_letters[source], event.message.key, encode(letter), event)
     metrics.dead_letters_total.labels(topic=source, reason=metrics.reason_class(reason)).inc()

@@ -1,10 +1,10 @@
 """The worker: the app with every agent, timer and view installed on one runtime."""
-from stream import readiness, regimes, runtime, status, timers, triggers, validation, views
+from stream import delivery, readiness, regimes, runtime, status, timers, triggers, validation, views
 from stream.agents import forecast, history, models, options, sink, ticks
 from stream.app import app, settings
 from stream.runtime import Runtime
 
-PARTS = (runtime, readiness, regimes, timers, triggers, validation, status, views, forecast, history, models, options, sink,
+PARTS = (runtime, delivery, readiness, regimes, timers, triggers, validation, status, views, forecast, history, models, options, sink,
          ticks)
 
 

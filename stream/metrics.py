@@ -37,6 +37,8 @@ option_chains_total = Counter("tft_option_chains_total", "Option chains consumed
 option_fit_seconds = Histogram("tft_option_surface_fit_seconds", "Time to fit one chain's surface",
                                buckets=(0.5, 1, 2.5, 5, 10, 20, 40, 80))
 sink_rows_total = Counter("tft_metrics_sink_results_total", "Served requests written to PostgreSQL")
+transactions_failed_total = Counter("tft_transactions_failed_total",
+                                    "Transactions of served requests that failed (exactly once) and were tried again")
 sink_errors_total = Counter("tft_metrics_sink_errors_total", "Failed metrics sink transactions")
 model_swaps_total = Counter("tft_model_swaps_total", "Switches to a newly active model version",
                             ["from_cache"])  # true: a version still loaded (MODEL_CACHE_SIZE)

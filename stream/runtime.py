@@ -20,6 +20,7 @@ from lifecycle.host import ModelHost, Wiring
 from persistence.cache import Backoff, RedisGate, SharedValues
 from persistence.migrate import migrate
 from stream import metrics
+from stream.delivery import Delivery
 from stream.readiness import Readiness
 from stream.regimes import Waiting
 from stream.settings import Settings
@@ -34,6 +35,9 @@ class Runtime:
         self.app = app
         self.readiness = Readiness(self)
         self.regimes_waiting = Waiting()
+        s = settings.stream
+        self.delivery = Delivery(s.processing_guarantee, app.transactional_topics, settings.kafka_client(), s.app_id,
+                                 s.producer_linger_ms)
         self._opened = asyncio.Event()
         self.pool: asyncpg.Pool | None = None
         self.redis: redis.Redis | None = None

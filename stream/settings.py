@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from lifecycle.settings import LifecycleSettings, SettingsError, load_lifecycle_settings, reader
 from stream.access import AccessConfig, kafka_client_auth, parse_api_keys
-from stream.config import StreamConfig
+from stream.config import AT_LEAST_ONCE, EXACTLY_ONCE, StreamConfig
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
@@ -23,6 +23,12 @@ class Settings(LifecycleSettings):
         """Keyword arguments for an aiokafka client of our own: the brokers, and the
         credentials Faust's clients use."""
         return {"bootstrap_servers": self.stream.bootstrap_servers, **kafka_client_auth(self.access)}
+
+
+def guarantee(text: str) -> str:
+    if text not in (AT_LEAST_ONCE, EXACTLY_ONCE):
+        raise ValueError(f"one of {AT_LEAST_ONCE}, {EXACTLY_ONCE}")
+    return text
 
 
 def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
@@ -47,6 +53,8 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         producer_linger_ms=get("KAFKA_PRODUCER_LINGER_MS", s.producer_linger_ms, int),
         session_timeout_s=get("KAFKA_SESSION_TIMEOUT_S", s.session_timeout_s, float),
         commit_interval_s=get("KAFKA_COMMIT_INTERVAL_S", s.commit_interval_s, float),
+        standby_replicas=get("TFT_STANDBY_REPLICAS", s.standby_replicas, int),
+        processing_guarantee=get("TFT_PROCESSING_GUARANTEE", s.processing_guarantee, guarantee),
     )
     try:
         access = AccessConfig(

@@ -34,7 +34,8 @@ def _store_options() -> dict:
 
 
 def _table(kind, name: str, **options):
-    """A table of bytes by bytes, with the small RocksDB settings above."""
+    """A table of bytes by bytes, with the small RocksDB settings above. (How the global
+    tables reach every worker: stream/recovery.py, `Assignor`.)"""
     return kind(name, partitions=settings.stream.partitions, key_type=bytes, value_type=bytes,
                 options=_store_options(), **options)
 

@@ -6,6 +6,7 @@ workers alone, so each event sits in its symbol's home partition (stream.keys).
 from schemas import encode
 from stream import metrics
 from stream.app import app, settings
+from stream.config import EXACTLY_ONCE
 
 MARKET_TICKS = "market.ticks"
 OPTIONS_QUOTES = "options.quotes"
@@ -51,10 +52,14 @@ forecast_ledger = _topic(FORECAST_LEDGER)
 model_commands = _topic(MODEL_COMMANDS)
 model_events = _topic(MODEL_EVENTS)
 dead_letters = {name: _topic(dlq(name)) for name in (*INPUTS, FORECAST_LEDGER, REGIME_EVENTS, RISK_EVENTS)}
+if settings.stream.processing_guarantee == EXACTLY_ONCE:
+    # whose offsets commit in a transaction with the outputs they caused (stream/delivery.py)
+    app.transactional_topics = frozenset(t.get_topic_name() for t in (forecast_requests, requests_by_symbol))
 
 
-async def send_risk_events(key: bytes, events) -> None:
-    """A served forecast's risk events (its symbol's level changed), whichever way it was asked."""
+async def send_risk_events(delivery, key: bytes, events, event=None) -> None:
+    """A served forecast's risk events (its symbol's level changed), whichever way it was
+    asked: with the other outputs of `event`, the request's, if it came over Kafka."""
     for risk in events:
-        await risk_events.send(key=key, value=encode(risk))
+        await delivery.send(risk_events, key, encode(risk), event)
         metrics.risk_events_total.labels(level=risk.level).inc()

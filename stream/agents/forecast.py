@@ -43,32 +43,33 @@ def request_id(request: ForecastRequest, msg) -> str:
     return request.request_id or f"{msg.topic}:{msg.partition}:{msg.offset}"
 
 
-async def decoded(events, max_bytes: int) -> list[tuple[object, ForecastRequest]]:
+async def decoded(rt, events) -> list[tuple[object, ForecastRequest]]:
     out = []
     for event in events:
         try:
-            check_size(event.value, max_bytes)
+            check_size(event.value, rt.settings.stream.max_event_bytes)
             requests = requests_in(event)
         except SchemaError as e:
-            await send_dead_letter(event, FORECAST_REQUESTS, str(e))
+            await send_dead_letter(rt.delivery, event, FORECAST_REQUESTS, str(e))
             continue
         out += [(event, r) for r in requests]
     return out
 
 
-async def serve(rt, asks: list[Ask], source: str) -> tuple[list[Outcome], list]:
-    """Serves the asks, answering on forecast.results those that came over Kafka, and
-    hands each one's ledger record and risk events to the producer: (the outcomes, the
-    ledger sends' futures, for a caller that must wait until its rows cannot be lost)."""
+async def serve(rt, asks: list[Ask], source: str, events: list | None = None) -> tuple[list[Outcome], list]:
+    """Serves the asks, answering on forecast.results those that came over Kafka (each
+    from `events[i]`), and hands each one's ledger record and risk events to the runtime's
+    delivery: (the outcomes, the ledger sends' futures, for a caller that must wait until
+    its rows cannot be lost)."""
     outcomes = await (await rt.opened()).serve(asks)
     sent = []
-    for ask, outcome in zip(asks, outcomes):
-        key, result = ask.request.symbol.encode(), outcome.result
+    for i, (ask, outcome) in enumerate(zip(asks, outcomes)):
+        key, result, event = ask.request.symbol.encode(), outcome.result, events[i] if events else None
         if source == "kafka":
-            await forecast_results.send(key=key, value=encode(result))
-        sent.append(await forecast_ledger.send(key=key, value=encode(ServedForecast(
-            request=ask.request, result=result, source=source, last_close=last_close(ask.window)))))
-        await send_risk_events(key, outcome.risk_events)
+            await rt.delivery.send(forecast_results, key, encode(result), event)
+        sent.append(await rt.delivery.send(forecast_ledger, key, encode(ServedForecast(
+            request=ask.request, result=result, source=source, last_close=last_close(ask.window))), event))
+        await send_risk_events(rt.delivery, key, outcome.risk_events, event)
         metrics.count_result(source, result)
     return outcomes, sent
 
@@ -78,7 +79,7 @@ async def serve_events(rt, items: list[tuple[object, ForecastRequest]]) -> None:
         return
     asks = [Ask(r, request_id(r, e.message), windows.get(r.symbol), contexts.of(r.symbol),
                 e.message.time_in or time.monotonic()) for e, r in items]
-    outcomes, _ = await serve(rt, asks, "kafka")
+    outcomes, _ = await serve(rt, asks, "kafka", [e for e, _ in items])
     for outcome in outcomes:
         metrics.request_latency.labels(source="kafka").observe(outcome.result.latency_ms / 1000)
 
@@ -94,15 +95,16 @@ def named(event, request: ForecastRequest) -> bytes:
 
 def install(rt) -> None:
     max_batch, within_s = rt.settings.inference.max_batch, rt.settings.stream.batch_within_ms / 1000
-    max_bytes = rt.settings.stream.max_event_bytes
 
     @rt.app.agent(forecast_requests)
     async def serve_forecasts(stream):
         async for events in batches(stream, max_batch, within_s):
-            await serve_events(rt, await at_home(await decoded(events, max_bytes), requests_by_symbol, FORECAST_REQUESTS,
-                                          named))
+            await serve_events(rt, await at_home(rt.delivery, await decoded(rt, events), requests_by_symbol,
+                                                 FORECAST_REQUESTS, named))
+            await rt.delivery.done(rt.app, events)
 
     @rt.app.agent(requests_by_symbol)
     async def serve_forwarded_forecasts(stream):
         async for events in batches(stream, max_batch, within_s):
-            await serve_events(rt, await decoded(events, max_bytes))
+            await serve_events(rt, await decoded(rt, events))
+            await rt.delivery.done(rt.app, events)

@@ -25,7 +25,7 @@ async def keep(rt, stream, topic: str, schema, row: Callable, repository, wanted
             try:
                 news = decode(schema, event.value)
             except SchemaError as e:  # not one of ours: set apart
-                await send_dead_letter(event, topic, str(e))
+                await send_dead_letter(rt.delivery, event, topic, str(e))
                 continue
             if wanted(news):
                 rows.append(row(news))

@@ -90,7 +90,7 @@ def install(rt) -> None:
                     check_size(event.value, rt.settings.stream.max_event_bytes)
                     command = decode(RetrainCommand, event.value)
                 except SchemaError as e:
-                    await send_dead_letter(event, MODEL_COMMANDS, str(e))
+                    await send_dead_letter(rt.delivery, event, MODEL_COMMANDS, str(e))
                     continue
                 msg = event.message
                 if await accept(rt.pool, command, command.job_id or f"{msg.topic}:{msg.partition}:{msg.offset}"):

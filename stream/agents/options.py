@@ -31,18 +31,18 @@ def fitter() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
 
 
-async def refuse(event, reason: str) -> None:
-    await send_dead_letter(event, OPTIONS_QUOTES, reason)
+async def refuse(rt, event, reason: str) -> None:
+    await send_dead_letter(rt.delivery, event, OPTIONS_QUOTES, reason)
     metrics.option_chains_total.labels("dead_letter").inc()
 
 
 def install(rt) -> None:
     @rt.app.agent(options_quotes)
     async def fit_chains(stream):
-        await fit_all(stream)
+        await fit_all(rt, stream)
 
 
-async def fit_all(stream) -> None:
+async def fit_all(rt, stream) -> None:
     pool = fitter()
     try:
         async for event in stream.events():
@@ -51,11 +51,11 @@ async def fit_all(stream) -> None:
                 chain = decode(OptionChain, event.value)
                 check_key(event.key, chain.symbol)
             except SchemaError as e:
-                await refuse(event, str(e))
+                await refuse(rt, event, str(e))
                 continue
             held = surfaces.info(chain.symbol)
             if held is not None and held.as_of > chain.as_of:
-                await refuse(event, f"{chain.symbol}'s surface is of {held.as_of}; a chain of {chain.as_of} is older")
+                await refuse(rt, event, f"{chain.symbol}'s surface is of {held.as_of}; a chain of {chain.as_of} is older")
                 continue
             rate = risk_free_rate(contexts.of(chain.symbol))
             try:
@@ -68,7 +68,7 @@ async def fit_all(stream) -> None:
             except Exception as e:  # noqa: BLE001 - a chain no expiry of can be fitted, or worse: its own
                 info, reason = None, f"no surface: {e}"
             if info is None:
-                await refuse(event, reason)
+                await refuse(rt, event, reason)
                 continue
             with as_event(event):
                 option_surfaces[chain.symbol.encode()] = info.model_dump_json().encode()

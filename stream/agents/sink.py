@@ -44,9 +44,9 @@ def install(rt) -> None:
                     served.append(decode(ServedForecast, event.value))
                     kept.append(event)
                 except SchemaError as e:  # a record no version of ours wrote: set apart, never a stalled sink
-                    await send_dead_letter(event, FORECAST_LEDGER, str(e))
+                    await send_dead_letter(rt.delivery, event, FORECAST_LEDGER, str(e))
             written, refused = await until_written(lambda: write_apart(rt.pool, served), p.sink_retry_s,
                                                    f"metrics sink: {len(served)} served requests")
             metrics.sink_rows_total.inc(written)
             for i, reason in refused:
-                await send_dead_letter(kept[i], FORECAST_LEDGER, reason)
+                await send_dead_letter(rt.delivery, kept[i], FORECAST_LEDGER, reason)

@@ -60,8 +60,9 @@ def apply_bars(settings, events: list, bars: list[Bar]) -> tuple[list[tuple[obje
     return refused, joined
 
 
-async def decoded(settings, events, source: str) -> tuple[list, list[Bar]]:
+async def decoded(rt, events, source: str) -> tuple[list, list[Bar]]:
     """The events that hold a possible bar, and their bars; the others to the DLQ."""
+    settings = rt.settings
     today = datetime.now(UTC).date()
     good_events, bars = [], []
     for event in events:
@@ -70,10 +71,10 @@ async def decoded(settings, events, source: str) -> tuple[list, list[Bar]]:
             bar = decode(Bar, event.value)
             check_key(event.key, bar.symbol, exact=True)
         except SchemaError as e:
-            await send_dead_letter(event, source, str(e))
+            await send_dead_letter(rt.delivery, event, source, str(e))
             continue
         if problems := bar_problems(bar, settings.quality, today):
-            await send_dead_letter(event, source, "; ".join(problems))
+            await send_dead_letter(rt.delivery, event, source, "; ".join(problems))
             continue
         good_events.append(event)
         bars.append(bar)
@@ -83,7 +84,7 @@ async def decoded(settings, events, source: str) -> tuple[list, list[Bar]]:
 async def apply(rt, events: list, bars: list[Bar]) -> None:
     refused, joined = apply_bars(rt.settings, events, bars)
     for event, reason in refused:
-        await send_dead_letter(event, MARKET_TICKS, reason)
+        await send_dead_letter(rt.delivery, event, MARKET_TICKS, reason)
     await track(rt, joined)
 
 
@@ -91,12 +92,12 @@ def install(rt) -> None:
     @rt.app.agent(market_ticks)
     async def ingest_bars(stream):
         async for events in batches(stream, BATCH, WITHIN_S):
-            events, bars = await decoded(rt.settings, events, MARKET_TICKS)
-            home = await at_home(list(zip(events, bars)), bars_by_symbol, MARKET_TICKS, lambda _, bar: encode(bar))
+            events, bars = await decoded(rt, events, MARKET_TICKS)
+            home = await at_home(rt.delivery, list(zip(events, bars)), bars_by_symbol, MARKET_TICKS, lambda _, bar: encode(bar))
             if home:
                 await apply(rt, *zip(*home))
 
     @rt.app.agent(bars_by_symbol)
     async def ingest_forwarded_bars(stream):
         async for events in batches(stream, BATCH, WITHIN_S):
-            await apply(rt, *await decoded(rt.settings, events, MARKET_TICKS))
+            await apply(rt, *await decoded(rt, events, MARKET_TICKS))

@@ -1,0 +1,23 @@
+import shutil
+
+import pytest
+
+from tests.faults.kit import Services
+from tests.workers import Kafka
+
+
+@pytest.fixture(scope="module")
+def services():
+    s = Services()
+    s.call("up")
+    yield s
+    s.call("down")
+    shutil.rmtree(s.run_dir, ignore_errors=True)
+
+
+@pytest.fixture
+async def kafka(services):
+    k = Kafka(services.bootstrap)
+    await k.start()
+    yield k
+    await k.stop()
