@@ -25,6 +25,7 @@ from collections.abc import Iterable
 import faust
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError, ProducerFenced
+from faust.types import EventT, TopicT
 
 from stream import metrics
 from stream.config import EXACTLY_ONCE
@@ -68,7 +69,7 @@ class Transactions:
         self.sent[tp].append((topic, key, value))
         return await p.send(topic, value, key=key)
 
-    async def commit(self, events: Iterable[faust.types.EventT]) -> None:
+    async def commit(self, events: Iterable[EventT]) -> None:
         """Commits, per partition, what was sent for `events` with the offset past the last
         of them. A transaction that fails is tried again on a new producer, its outputs
         sent again, up to RETRIES times; a partition fenced meanwhile is another
@@ -139,14 +140,14 @@ class Delivery:
         self.topics = transactional_topics
         self.transactions = Transactions(client, group_id, linger_ms) if guarantee == EXACTLY_ONCE else None
 
-    async def send(self, topic: faust.types.TopicT, key: bytes | None, value: bytes,
-                   event: faust.types.EventT | None = None):
+    async def send(self, topic: TopicT, key: bytes | None, value: bytes,
+                   event: EventT | None = None):
         if self.transactions is None or event is None or event.message.topic not in self.topics:
             return await topic.send(key=key, value=value)
         tp = TopicPartition(event.message.topic, event.message.partition)
         return await self.transactions.send(tp, topic.get_topic_name(), key, value)
 
-    async def done(self, app: faust.App, events: list[faust.types.EventT]) -> None:
+    async def done(self, app: faust.App, events: list[EventT]) -> None:
         """Under exactly once, commits the batch's transactions. One that still fails after
         its retries stops the worker: its requests were read past, and only a restart
         reads them again from the offset committed last."""
