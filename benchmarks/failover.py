@@ -9,7 +9,8 @@ prints, per variant, the longest wait of any request (publish to first result) a
 longest of those sent while a worker was down, and writes them to
 docs/results/failover/failover.json. The variants: standby replicas 0 and 1 (whether
 the survivor holds the dead worker's windows before it needs them), at the session
-timeout given (how long the group waits for a worker that stopped answering).
+timeout given (how long the group waits for a worker that stopped answering), under
+the guarantee given (read read_committed under exactly once).
 """
 import argparse
 import asyncio
@@ -27,7 +28,7 @@ from tests.faults.kit import FAILOVER_SYMBOLS, Services, failover, regimes_seen 
 from tests.workers import new_worker, seed_bars  # noqa: E402
 
 
-async def variant(data_dir: Path, standby: int, session_s: float, kills: int, rate: float) -> dict:
+async def variant(data_dir: Path, standby: int, session_s: float, kills: int, rate: float, guarantee: str) -> dict:
     services, tmp = Services(), Path(tempfile.mkdtemp(prefix="tft-failover-"))
     services.call("up")
     run = uuid.uuid4().hex[:8]
@@ -36,7 +37,8 @@ async def variant(data_dir: Path, standby: int, session_s: float, kills: int, ra
         (tmp / f"w{i}").mkdir()
         workers.append(new_worker(tmp / f"w{i}", run, services.database_url, bootstrap=services.bootstrap,
                                   redis_at=("127.0.0.1", services.ports["REDIS_PORT"], 0),
-                                  KAFKA_SESSION_TIMEOUT_S=str(session_s), TFT_STANDBY_REPLICAS=str(standby)))
+                                  KAFKA_SESSION_TIMEOUT_S=str(session_s), TFT_STANDBY_REPLICAS=str(standby),
+                                  TFT_PROCESSING_GUARANTEE=guarantee))
     try:
         for w in workers:
             w.start()
@@ -45,8 +47,10 @@ async def variant(data_dir: Path, standby: int, session_s: float, kills: int, ra
         rounds = []
         for k in range(kills):
             flow = await failover(services.bootstrap, workers, workers[k % 2], rate=rate, kill_at=10,
-                                  back_at=10 + 3 * session_s, end=20 + 4 * session_s, tag=f"bench{k}")
-            print(f"standby {standby}, session {session_s:g} s, kill {k + 1}: {flow.summary()}", flush=True)
+                                  back_at=10 + 3 * session_s, end=20 + 4 * session_s, tag=f"bench{k}",
+                                  isolation_level="read_committed" if guarantee == "exactly_once" else "read_uncommitted")
+            print(f"{guarantee}, standby {standby}, session {session_s:g} s, kill {k + 1}: {flow.summary()}",
+                  flush=True)
             down = [flow.waits[r] for r, t in flow.sent.items() if flow.killed_at <= t < flow.back_at]
             rounds.append({"requests": len(flow.sent), "longest_wait_s": round(flow.longest_wait(), 3),
                            "longest_wait_sent_while_down_s": round(max(down), 3),
@@ -57,7 +61,7 @@ async def variant(data_dir: Path, standby: int, session_s: float, kills: int, ra
         services.call("down")
         shutil.rmtree(services.run_dir, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"standby_replicas": standby, "session_timeout_s": session_s, "rate_per_s": rate, "kills": rounds,
+    return {"guarantee": guarantee, "standby_replicas": standby, "session_timeout_s": session_s, "rate_per_s": rate, "kills": rounds,
             "longest_wait_s": max(r["longest_wait_s"] for r in rounds)}
 
 
@@ -67,9 +71,10 @@ def main() -> None:
     p.add_argument("--session-timeout", type=float, default=10.0)
     p.add_argument("--kills", type=int, default=3)
     p.add_argument("--rate", type=float, default=20.0, help="requests a second")
+    p.add_argument("--guarantee", choices=("at_least_once", "exactly_once"), default="at_least_once")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "failover" / "failover.json")
     args = p.parse_args()
-    results = [asyncio.run(variant(args.data_dir, standby, args.session_timeout, args.kills, args.rate))
+    results = [asyncio.run(variant(args.data_dir, standby, args.session_timeout, args.kills, args.rate, args.guarantee))
                for standby in (0, 1)]
     for r in results:
         print(f"standby replicas {r['standby_replicas']}: longest wait {r['longest_wait_s']:.2f} s "

@@ -44,6 +44,10 @@ class Transactions:
         self.client, self.group_id, self.linger_ms = client, group_id, linger_ms
         self.producers: dict[TopicPartition, AIOKafkaProducer] = {}
         self.sent: dict[TopicPartition, list[tuple[str, bytes | None, bytes]]] = {}
+        # Partitions whose open transaction a rebalance cut mid-batch: the rest of that
+        # batch is neither sent nor committed, and whoever owns the partition next reads
+        # it again from the offset committed last.
+        self.cut: set[TopicPartition] = set()
 
     async def _producer(self, tp: TopicPartition) -> AIOKafkaProducer:
         p = self.producers.get(tp)
@@ -65,6 +69,8 @@ class Transactions:
         return p
 
     async def send(self, tp: TopicPartition, topic: str, key: bytes | None, value: bytes):
+        if tp in self.cut:
+            return None
         p = await self._begun(tp)
         self.sent[tp].append((topic, key, value))
         return await p.send(topic, value, key=key)
@@ -82,6 +88,9 @@ class Transactions:
 
     async def _commit_one(self, tp: TopicPartition, offset: int) -> None:
         for attempt in range(RETRIES + 1):
+            if tp in self.cut:  # before this attempt, or while the last one was awaited
+                self.cut.discard(tp)
+                return
             try:
                 if attempt:
                     for topic, key, value in self.sent.pop(tp, []):
@@ -110,8 +119,8 @@ class Transactions:
         transaction of theirs is aborted by the broker when the next producer of the same
         name starts."""
         for tp in tps:
-            if not keep_sent:
-                self.sent.pop(tp, None)
+            if not keep_sent and self.sent.pop(tp, None) is not None:
+                self.cut.add(tp)
             if (p := self.producers.pop(tp, None)) is not None:
                 try:
                     await p.stop()

@@ -6,8 +6,10 @@ from tests.faults.kit import Services
 from tests.workers import Kafka
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def services():
+    """One private broker, PostgreSQL and Redis for every fault module: starting them
+    takes half a minute, and each test leaves them running as it found them."""
     s = Services()
     s.call("up")
     yield s

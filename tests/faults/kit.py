@@ -26,7 +26,7 @@ PARTITIONS = 4  # the workers' topics' (KAFKA_PARTITIONS' default)
 
 
 class Services:
-    """Kafka, PostgreSQL and Redis of this module alone, in a folder of their own."""
+    """Kafka, PostgreSQL and Redis of the fault tests alone, in a folder of their own."""
 
     def __init__(self):
         self.run_dir = Path(tempfile.mkdtemp(prefix="tft-faults-"))

@@ -16,7 +16,9 @@ from tests.workers import new_worker, seed_bars
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+# Exactly once only: the at-least-once path is what the kill rounds of test_faults.py
+# test, and benchmarks/failover.py runs this under both (CI's time is short).
+@pytest.mark.parametrize("guarantee", ["exactly_once"])
 async def test_one_of_two_workers_killed_its_partitions_move_and_come_back(services, tmp_path_factory, data_dir,
                                                                           guarantee):
     run = uuid.uuid4().hex[:8]
