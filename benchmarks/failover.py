@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.faults.kit import FAILOVER_SYMBOLS, Services, failover, regimes_seen  # noqa: E402
+from tests.faults.kit import FAILOVER_SYMBOLS, Services, failover, regimes_seen, subscriber_isolation  # noqa: E402
 from tests.workers import new_worker, seed_bars  # noqa: E402
 
 
@@ -48,7 +48,7 @@ async def variant(data_dir: Path, standby: int, session_s: float, kills: int, ra
         for k in range(kills):
             flow = await failover(services.bootstrap, workers, workers[k % 2], rate=rate, kill_at=10,
                                   back_at=10 + 3 * session_s, end=20 + 4 * session_s, tag=f"bench{k}",
-                                  isolation_level="read_committed" if guarantee == "exactly_once" else "read_uncommitted")
+                                  isolation_level=subscriber_isolation(guarantee))
             print(f"{guarantee}, standby {standby}, session {session_s:g} s, kill {k + 1}: {flow.summary()}",
                   flush=True)
             down = [flow.waits[r] for r, t in flow.sent.items() if flow.killed_at <= t < flow.back_at]
@@ -71,10 +71,12 @@ def main() -> None:
     p.add_argument("--session-timeout", type=float, default=10.0)
     p.add_argument("--kills", type=int, default=3)
     p.add_argument("--rate", type=float, default=20.0, help="requests a second")
-    p.add_argument("--guarantee", choices=("at_least_once", "exactly_once"), default="at_least_once")
+    p.add_argument("--guarantee", choices=("at_least_once", "exactly_once"),
+                   default="at_least_once")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "failover" / "failover.json")
     args = p.parse_args()
-    results = [asyncio.run(variant(args.data_dir, standby, args.session_timeout, args.kills, args.rate, args.guarantee))
+    results = [asyncio.run(variant(args.data_dir, standby, args.session_timeout, args.kills, args.rate,
+                                   args.guarantee))
                for standby in (0, 1)]
     for r in results:
         print(f"standby replicas {r['standby_replicas']}: longest wait {r['longest_wait_s']:.2f} s "

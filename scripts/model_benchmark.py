@@ -70,12 +70,14 @@ def report(latencies_ms: list[float], wall_s: float, errors: Counter, missing: i
 
 async def run_kafka(args) -> None:
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+    from stream.config import EXACTLY_ONCE
     prefix = os.environ.get("KAFKA_TOPIC_PREFIX", "")
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     plan = schedule(args)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     # what a subscriber of an exactly-once worker reads: only committed transactions
-    isolation = "read_committed" if os.environ.get("TFT_PROCESSING_GUARANTEE") == "exactly_once" else "read_uncommitted"
+    exactly_once = os.environ.get("TFT_PROCESSING_GUARANTEE") == EXACTLY_ONCE
+    isolation = "read_committed" if exactly_once else "read_uncommitted"
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level=isolation)
     await producer.start()
     await consumer.start()

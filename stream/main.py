@@ -4,8 +4,8 @@ from stream.agents import forecast, history, models, options, sink, ticks
 from stream.app import app, settings
 from stream.runtime import Runtime
 
-PARTS = (runtime, delivery, readiness, regimes, timers, triggers, validation, status, views, forecast, history, models, options, sink,
-         ticks)
+PARTS = (runtime, delivery, readiness, regimes, timers, triggers, validation, status, views, forecast, history,
+         models, options, sink, ticks)
 
 
 def build() -> Runtime:

@@ -55,7 +55,8 @@ async def fit_all(rt, stream) -> None:
                 continue
             held = surfaces.info(chain.symbol)
             if held is not None and held.as_of > chain.as_of:
-                await refuse(rt, event, f"{chain.symbol}'s surface is of {held.as_of}; a chain of {chain.as_of} is older")
+                await refuse(rt, event,
+                             f"{chain.symbol}'s surface is of {held.as_of}; a chain of {chain.as_of} is older")
                 continue
             rate = risk_free_rate(contexts.of(chain.symbol))
             try:

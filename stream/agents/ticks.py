@@ -93,7 +93,8 @@ def install(rt) -> None:
     async def ingest_bars(stream):
         async for events in batches(stream, BATCH, WITHIN_S):
             events, bars = await decoded(rt, events, MARKET_TICKS)
-            home = await at_home(rt.delivery, list(zip(events, bars)), bars_by_symbol, MARKET_TICKS, lambda _, bar: encode(bar))
+            home = await at_home(rt.delivery, list(zip(events, bars)), bars_by_symbol, MARKET_TICKS,
+                                 lambda _, bar: encode(bar))
             if home:
                 await apply(rt, *zip(*home))
 

@@ -203,6 +203,11 @@ async def kill_inside_a_transaction(worker: Worker, bootstrap: str, topic: str, 
             await c.stop()
 
 
+def subscriber_isolation(guarantee: str) -> str:
+    """How a subscriber of workers delivering under `guarantee` reads their results."""
+    return "read_committed" if guarantee == "exactly_once" else "read_uncommitted"
+
+
 # Home partitions 0, 1, 2 and 3 of 4 (stream.keys.home_partition): every worker of two
 # owns some, so a death always moves requests.
 FAILOVER_SYMBOLS = ["META", "AAPL", "MSFT", "SPY"]

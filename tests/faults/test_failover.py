@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 
-from tests.faults.kit import FAILOVER_SYMBOLS, assert_same_content, failover, regimes_seen, rows_for
+from tests.faults.kit import (FAILOVER_SYMBOLS, assert_same_content, failover, regimes_seen, rows_for,
+                              subscriber_isolation)
 from tests.workers import new_worker, seed_bars
 
 pytestmark = pytest.mark.integration
@@ -25,14 +26,13 @@ async def test_one_of_two_workers_killed_its_partitions_move_and_come_back(servi
     workers = [new_worker(tmp_path_factory.mktemp(f"failover{i}"), run, services.database_url,
                           bootstrap=services.bootstrap, redis_at=("127.0.0.1", services.ports["REDIS_PORT"], 0),
                           KAFKA_SESSION_TIMEOUT_S="6", TFT_PROCESSING_GUARANTEE=guarantee) for i in range(2)]
-    isolation = "read_committed" if guarantee == "exactly_once" else "read_uncommitted"
     try:
         for w in workers:
             w.start()
         await seed_bars(data_dir, workers, [*FAILOVER_SYMBOLS, "VIX"])
         await regimes_seen(workers, FAILOVER_SYMBOLS)
         flow = await failover(services.bootstrap, workers, workers[1], rate=20, kill_at=8, back_at=24, end=40,
-                              tag="failover", isolation_level=isolation)
+                              tag="failover", isolation_level=subscriber_isolation(guarantee))
     finally:
         for w in workers:
             w.stop()
