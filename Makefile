@@ -11,15 +11,23 @@ MODEL_END ?= 2023-12-29
 HELM_VERSION := v3.17.3
 HELM := .tools/helm-$(HELM_VERSION)
 KUBE_VERSION := 1.30.0
+# Toxiproxy, pinned, built the same way: the fault tests put it between a worker and its services.
+TOXIPROXY_VERSION := v2.5.0
+TOXIPROXY := .tools/toxiproxy-$(TOXIPROXY_VERSION)
 
 .PHONY: setup run test test-unit system-packages model k8s clean
 
-setup: $(VENV)/.installed .kafka/libs/.fetched system-packages $(HELM)
+setup: $(VENV)/.installed .kafka/libs/.fetched system-packages $(HELM) $(TOXIPROXY)
 
 $(HELM):
 	mkdir -p .tools/bin
 	GOBIN=$(CURDIR)/.tools/bin GOFLAGS=-mod=mod go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 	mv .tools/bin/helm $@
+
+$(TOXIPROXY):
+	mkdir -p .tools/bin
+	GOBIN=$(CURDIR)/.tools/bin GOFLAGS=-mod=mod go install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION)
+	mv .tools/bin/server $@
 
 # k8s/ is the chart rendered with its defaults, for `kubectl apply -f k8s/`; a test checks it matches.
 k8s: $(HELM)

@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.faults.kit import FAILOVER_SYMBOLS, Services, failover, regimes_seen, subscriber_isolation  # noqa: E402
-from tests.workers import new_worker, seed_bars  # noqa: E402
+from tests.faults.kit import FAILOVER_SYMBOLS, Services, failover, subscriber_isolation  # noqa: E402
+from tests.workers import new_worker, regimes_seen, seed_bars, start_all  # noqa: E402
 
 
 async def variant(data_dir: Path, standby: int, session_s: float, kills: int, rate: float, guarantee: str) -> dict:
@@ -40,8 +40,7 @@ async def variant(data_dir: Path, standby: int, session_s: float, kills: int, ra
                                   KAFKA_SESSION_TIMEOUT_S=str(session_s), TFT_STANDBY_REPLICAS=str(standby),
                                   TFT_PROCESSING_GUARANTEE=guarantee))
     try:
-        for w in workers:
-            w.start()
+        start_all(workers)
         await seed_bars(data_dir, workers, [*FAILOVER_SYMBOLS, "VIX"])
         await regimes_seen(workers, FAILOVER_SYMBOLS)
         rounds = []
@@ -51,7 +50,7 @@ async def variant(data_dir: Path, standby: int, session_s: float, kills: int, ra
                                   isolation_level=subscriber_isolation(guarantee))
             print(f"{guarantee}, standby {standby}, session {session_s:g} s, kill {k + 1}: {flow.summary()}",
                   flush=True)
-            down = [flow.waits[r] for r, t in flow.sent.items() if flow.killed_at <= t < flow.back_at]
+            down = [flow.waits[r] for r in flow.sent_between("kill", "back")]
             rounds.append({"requests": len(flow.sent), "longest_wait_s": round(flow.longest_wait(), 3),
                            "longest_wait_sent_while_down_s": round(max(down), 3),
                            "served_by_the_killed_worker_once_back": flow.served_after_return})

@@ -15,6 +15,11 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
 # Set to add a SASL_PLAINTEXT listener (PLAIN and SCRAM-SHA-512) for one user, as the
 # security tests do; KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD name that user.
 KAFKA_SASL_PORT="${KAFKA_SASL_PORT:-}"
+# Set both to add a listener that clients reach through a proxy, as the network fault
+# tests do with Toxiproxy: the broker listens on KAFKA_PROXIED_PORT and tells clients
+# that it is at KAFKA_PROXY_PORT, so that every connection goes through the proxy.
+KAFKA_PROXIED_PORT="${KAFKA_PROXIED_PORT:-}"
+KAFKA_PROXY_PORT="${KAFKA_PROXY_PORT:-}"
 PG_PORT="${PG_PORT:-5432}"
 REDIS_PORT="${REDIS_PORT:-6379}"
 mkdir -p "$RUN"
@@ -38,14 +43,19 @@ kafka_up() {
   [ -d "$KAFKA_LIBS" ] || { echo "services: $KAFKA_LIBS missing, run make setup" >&2; exit 1; }
   local data="$RUN/kafka" conf="$RUN/kafka.properties"
   sed -e "s#@DATA@#$data/log#" -e "s#@PORT@#$KAFKA_PORT#" -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#" "$ROOT/scripts/kafka/server.properties" > "$conf"
-  local scram=()
+  local scram=() listeners="PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT"
+  local advertised="PLAINTEXT://127.0.0.1:$KAFKA_PORT" protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+  if [ -n "$KAFKA_PROXIED_PORT" ]; then
+    listeners+=",PROXIED://127.0.0.1:$KAFKA_PROXIED_PORT"
+    advertised+=",PROXIED://127.0.0.1:${KAFKA_PROXY_PORT:?}"
+    protocols+=",PROXIED:PLAINTEXT"
+  fi
   if [ -n "$KAFKA_SASL_PORT" ]; then
     local user="${KAFKA_SASL_USERNAME:?}" password="${KAFKA_SASL_PASSWORD:?}"
-    # Later keys win in a properties file: these replace the listener lines above.
+    listeners+=",SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT"
+    advertised+=",SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT"
+    protocols+=",SASL_PLAINTEXT:SASL_PLAINTEXT"
     cat >> "$conf" <<EOF
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$user="$password";
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
@@ -53,6 +63,9 @@ EOF
     chmod 600 "$conf"
     scram=(--add-scram "SCRAM-SHA-512=[name=$user,password=$password]")
   fi
+  # Later keys win in a properties file: these replace the listener lines of the template.
+  printf 'listeners=%s\nadvertised.listeners=%s\nlistener.security.protocol.map=%s\n' \
+    "$listeners" "$advertised" "$protocols" >> "$conf"
   local cp="$KAFKA_LIBS/*" log4j="-Dlog4j.configuration=file:$ROOT/scripts/kafka/log4j.properties"
   if [ ! -f "$data/log/meta.properties" ]; then
     mkdir -p "$data/log"

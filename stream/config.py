@@ -32,8 +32,10 @@ class StreamConfig:
     context_refresh_s: float = 1.0
     commit_interval_s: float = 1.0
     # How long the group waits for a worker that stopped answering (kill -9, a lost
-    # node) before its partitions move. Kafka allows 6 s at least.
-    session_timeout_s: float = 30.0
+    # node) before its partitions move: most of a failover's wait (README, "Failover").
+    # Kafka allows 6 s at least; heartbeats go every 3 s from the consumer's own thread,
+    # so a busy event loop does not miss them.
+    session_timeout_s: float = 10.0
     # Copies of each table partition that other workers keep warm from its changelog, so
     # that a partition moving to one of them after a death needs no restore.
     standby_replicas: int = 1

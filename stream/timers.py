@@ -2,6 +2,8 @@
 import ctypes
 import ctypes.util
 
+from aiokafka.errors import IllegalStateError
+
 from stream import metrics
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None
@@ -17,12 +19,23 @@ def install(rt) -> None:
         if _libc is not None and hasattr(_libc, "malloc_trim"):
             _libc.malloc_trim(0)
 
+    published: set[tuple[str, str]] = set()
+
     @app.timer(interval=rt.settings.stream.lag_interval_s)
     async def publish_consumer_lag():
         consumer = app.consumer
+        held = set()
         for tp in consumer.assignment():
-            # either is None until the partition's first fetch: no figure is better than a wrong one
-            position, highwater = await consumer.position(tp), consumer.highwater(tp)
+            try:
+                # either is None until the partition's first fetch: no figure is better than a wrong one
+                position, highwater = await consumer.position(tp), consumer.highwater(tp)
+            except IllegalStateError:  # moved to another worker since assignment(): an error here crashed the app
+                continue
             if position is not None and highwater is not None:
-                lag = max(0, highwater - position)
-                metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(lag)
+                labels = (tp.topic, str(tp.partition))
+                metrics.consumer_lag.labels(*labels).set(max(0, highwater - position))
+                held.add(labels)
+        for labels in published - held:  # another worker's now: its last figure here would be stale
+            metrics.consumer_lag.remove(*labels)
+        published.clear()
+        published.update(held)

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from features.data import load, select
 from stream.publish import bars_from_panel, publish_bars
 from stream.settings import load_settings
+from tests.helpers import until
 from tests.services import redis_settings
 
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -49,9 +50,15 @@ class Worker:
 
     def start(self, timeout: float = 120) -> None:
         """Start and wait until the worker says it is healthy (ready to serve)."""
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "tft_forecast", "worker"], env=self.env,
                                      stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -85,6 +92,15 @@ class Worker:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
 
 
+def start_all(workers: list[Worker], timeout: float = 120) -> None:
+    """Start workers together: each joins the group while the others start, where one
+    after another each join would wait out the rebalance of the one before."""
+    for w in workers:
+        w.launch()
+    for w in workers:
+        w.wait_ready(timeout)
+
+
 def new_worker(tmp: Path, run: str, database_url: str, bootstrap: str = BOOTSTRAP,
                redis_at: tuple[str, int, int] | None = None, **env) -> Worker:
     """A worker of consumer group `run`: workers made with the same run share its topics
@@ -108,6 +124,18 @@ async def seed_bars(data_dir, workers: list[Worker], symbols: list[str]) -> None
     await publish_bars(workers[0].kafka_client(), workers[0].topic("market.ticks"), bars_from_panel(seed), 0,
                        progress=False)
     await wait_for_bars(workers, len(seed))
+
+
+async def regimes_seen(workers: list[Worker], symbols: list[str], timeout: float = 60) -> None:
+    """Until every worker holds every symbol's regime (global, written by each symbol's
+    owner, once VIX has reached it). Before, two answers for one symbol, or one request
+    served twice across a kill, could read it once absent and once present and differ,
+    as answers around a new bar do."""
+    async with httpx.AsyncClient() as client:
+        async def all_seen() -> bool:
+            codes = [(await client.get(f"{w.url}/market/regime/{s}")).status_code for w in workers for s in symbols]
+            return all(c == 200 for c in codes)
+        await until(all_seen, timeout, f"the regimes of {symbols} on every worker")
 
 
 async def ingested(workers: list[Worker]) -> float:

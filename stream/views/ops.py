@@ -14,10 +14,23 @@ from schemas.openapi import document
 from stream.views.replies import audit, body, error, json, refused, too_large
 
 
+async def broker(rt) -> str:
+    """The broker's check: it answers a metadata request within a second, and this worker
+    holds partitions. An assignment alone says nothing while the broker is out of reach:
+    the worker keeps it until it gets back, and only then hears that the group moved on."""
+    try:
+        async with asyncio.timeout(1.0):
+            # Faust's own producer, on this event loop: no connection of its own to open
+            await rt.app.producer._ensure_producer().client.fetch_all_metadata()
+    except Exception as e:  # noqa: BLE001 - reported, not raised
+        return f"degraded: the broker does not answer, requests wait in Kafka ({type(e).__name__})"
+    return "ok" if rt.app.consumer.assignment() else "unassigned"
+
+
 async def health(rt) -> tuple[str, dict]:
     """(status, each dependency's check): degraded dependencies are said, not raised."""
     waiting = rt.readiness.waiting
-    checks = {"kafka": "ok" if rt.app.consumer.assignment() else "unassigned"}
+    checks = {"kafka": await broker(rt)}
     if rt.is_open:
         try:
             async with asyncio.timeout(1.0):

@@ -6,7 +6,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.workers import new_worker, seed_bars
+from tests.workers import new_worker, regimes_seen, seed_bars, start_all
 
 pytestmark = pytest.mark.integration
 
@@ -18,9 +18,10 @@ SYMBOLS = ["C", "AAPL", "TLT", "SPY"]
 async def pair(tmp_path_factory, database_url, data_dir):
     run = uuid.uuid4().hex[:8]
     workers = [new_worker(tmp_path_factory.mktemp(f"worker{i}"), run, database_url) for i in range(2)]
-    for w in workers:
-        w.start()
+    start_all(workers)
     await seed_bars(data_dir, workers, [*SYMBOLS, "VIX"])
+    # before, the first answer could come without the regime and the second with it
+    await regimes_seen(workers, SYMBOLS)
     yield workers
     for w in workers:
         w.stop()

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.services import fresh_database
-from tests.workers import new_worker
+from tests.workers import new_worker, start_all
 
 pytestmark = pytest.mark.integration
 
@@ -26,8 +26,7 @@ async def test_a_due_schedule_asks_for_one_retrain_however_many_workers_see_it(t
             workers.append(new_worker(tmp_path / f"w{i}", run, url, RETRAIN_DAILY_AT="00:00",
                                       RETRAIN_TRIGGER_CHECK_S="0.5", MARKET_DATA_DIR=str(tmp_path / "empty")))
         try:
-            for w in workers:
-                w.start()
+            start_all(workers)
             job_id = f"schedule-daily-{datetime.now(UTC).date()}"
             job = await until_ended(workers[0], job_id, timeout=60)
             await asyncio.sleep(2)  # both workers have checked the schedule several times since
