@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.faults.kit import FAILOVER_SYMBOLS, Services, failover, subscriber_isolation  # noqa: E402
-from tests.workers import new_worker, regimes_seen, seed_bars, start_all  # noqa: E402
+from tests.workers import new_worker, regimes_seen, seed_bars, start_all, stop_all  # noqa: E402
 
 
 async def variant(data_dir: Path, standby: int, session_s: float, kills: int, rate: float, guarantee: str) -> dict:
@@ -55,12 +55,12 @@ async def variant(data_dir: Path, standby: int, session_s: float, kills: int, ra
                            "longest_wait_sent_while_down_s": round(max(down), 3),
                            "served_by_the_killed_worker_once_back": flow.served_after_return})
     finally:
-        for w in workers:
-            w.stop()
+        stop_all(workers)
         services.call("down")
         shutil.rmtree(services.run_dir, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"guarantee": guarantee, "standby_replicas": standby, "session_timeout_s": session_s, "rate_per_s": rate, "kills": rounds,
+    return {"guarantee": guarantee, "standby_replicas": standby, "session_timeout_s": session_s, "rate_per_s": rate,
+            "kills": rounds,
             "longest_wait_s": max(r["longest_wait_s"] for r in rounds)}
 
 

@@ -72,8 +72,15 @@ class Worker:
         pytest.fail(f"worker not healthy within {timeout} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
+        self.terminate()
+        self.wait_stopped()
+
+    def terminate(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self) -> None:
+        if self.proc:
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
@@ -99,6 +106,14 @@ def start_all(workers: list[Worker], timeout: float = 120) -> None:
         w.launch()
     for w in workers:
         w.wait_ready(timeout)
+
+
+def stop_all(workers: list[Worker]) -> None:
+    """Stop workers together: each takes seconds to close its stores."""
+    for w in workers:
+        w.terminate()
+    for w in workers:
+        w.wait_stopped()
 
 
 def new_worker(tmp: Path, run: str, database_url: str, bootstrap: str = BOOTSTRAP,

@@ -56,3 +56,6 @@ class RetrainConfig:
     incremental_years: int = 0  # ... on the origins of the last N years; 0: of every year (an expanding window) ...
     incremental_lr: float = 3e-4  # ... at a smaller step
     batch_size: int = 128  # BATCH_SIZE: training origins per step (larger on a GPU)
+    # RETRAIN_THREADS: CPU threads a retraining job trains with; 0: every core but one, so
+    # that the worker it runs beside keeps a core to serve with.
+    threads: int = 0

@@ -282,8 +282,8 @@ async def failover(bootstrap: str, workers: list[Worker], victim: Worker, rate: 
                    back_at: float, end: float, tag: str, isolation_level: str = "read_uncommitted") -> Failover:
     """A flow of requests in which `victim`, one of `workers`, is killed -9 at `kill_at`
     seconds and started again at `back_at`."""
-    f = await flow(bootstrap, workers, rate, end, tag, [(kill_at, "kill", victim.kill), (back_at, "back", victim.start)],
-                   isolation_level)
+    events = [(kill_at, "kill", victim.kill), (back_at, "back", victim.start)]
+    f = await flow(bootstrap, workers, rate, end, tag, events, isolation_level)
     return Failover(f.results, f.sent, f.waits, f.happened, await served(victim))
 
 

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from tests.faults.kit import FAILOVER_SYMBOLS, assert_same_content, failover, rows_for, subscriber_isolation
-from tests.workers import new_worker, regimes_seen, seed_bars, start_all
+from tests.workers import new_worker, regimes_seen, seed_bars, start_all, stop_all
 
 pytestmark = pytest.mark.integration
 
@@ -35,8 +35,7 @@ async def test_one_of_two_workers_killed_its_partitions_move_and_come_back(servi
         # while the workers run: the last ledger batches are still on their way to PostgreSQL
         rows = await rows_for(services.database_url, ids)
     finally:
-        for w in workers:
-            w.stop()
+        stop_all(workers)
     print(guarantee, flow.summary())
     dups = assert_same_content(flow.results, ids)
     assert dups == 0 or guarantee == "at_least_once"

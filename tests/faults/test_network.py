@@ -32,7 +32,7 @@ async def test_latency_resets_and_30_s_without_the_broker_lose_nothing_and_healt
         await seed_bars(data_dir, [worker], [*FAILOVER_SYMBOLS, "VIX"])
         await regimes_seen([worker], FAILOVER_SYMBOLS)
         run = await network_faults(services, proxy, worker, rate=10,
-                                   seconds={"latency": 10, "resets": 8, "partition": 30}, between_s=8, tag="net")
+                                   seconds={"latency": 8, "resets": 6, "partition": 30}, between_s=5, tag="net")
         ids = list(run.flow.sent)
         rows = await rows_for(services.database_url, ids)
     finally:

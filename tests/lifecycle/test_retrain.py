@@ -39,3 +39,17 @@ async def test_a_job_process_that_dies_is_told_as_failed_with_its_exit_status(tm
     settings = load_lifecycle_settings({"MARKET_DATA_DIR": str(tmp_path)})
     steps = [s async for s in run_in_process(settings, RetrainJob(job_id="t-2"), dies)]
     assert steps == [{"kind": "failed", "message": "the retrain process ended with exit status 7", "progress": 0.0}]
+
+
+def tells_its_threads() -> pd.DataFrame:
+    import torch
+    raise RuntimeError(f"trains with {torch.get_num_threads()} threads")
+
+
+@pytest.mark.parametrize("configured", ["1", "0"])
+async def test_a_job_trains_with_the_threads_asked_or_every_core_but_one(tmp_path, configured):
+    import os
+    settings = load_lifecycle_settings({"MARKET_DATA_DIR": str(tmp_path), "RETRAIN_THREADS": configured})
+    steps = [s async for s in run_in_process(settings, RetrainJob(job_id="t-3"), tells_its_threads)]
+    expected = int(configured) or max(1, os.cpu_count() - 1)
+    assert steps[-1]["message"] == f"RuntimeError: trains with {expected} threads", steps

@@ -6,7 +6,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.workers import new_worker, regimes_seen, seed_bars, start_all
+from tests.workers import new_worker, regimes_seen, seed_bars, start_all, stop_all
 
 pytestmark = pytest.mark.integration
 
@@ -23,8 +23,8 @@ async def pair(tmp_path_factory, database_url, data_dir):
     # before, the first answer could come without the regime and the second with it
     await regimes_seen(workers, SYMBOLS)
     yield workers
+    stop_all(workers)
     for w in workers:
-        w.stop()
         shutil.rmtree(w.state_dir, ignore_errors=True)
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.services import fresh_database
-from tests.workers import new_worker, start_all
+from tests.workers import new_worker, start_all, stop_all
 
 pytestmark = pytest.mark.integration
 
@@ -39,8 +39,7 @@ async def test_a_due_schedule_asks_for_one_retrain_however_many_workers_see_it(t
             finally:
                 await conn.close()
         finally:
-            for w in workers:
-                w.stop()
+            stop_all(workers)
     assert job["status"] == "failed" and "data" in job["message"].lower(), job
     assert job["command"]["retrain_type"] == "incremental" and "daily incremental retrain" in job["command"]["reason"]
     assert jobs[0] == jobs[1]  # one job, whichever worker is asked

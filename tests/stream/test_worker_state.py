@@ -21,6 +21,9 @@ from tests.services import fresh_database
 from tests.workers import new_worker, publish_and_wait
 
 pytestmark = pytest.mark.integration
+# Each test kills its worker -9: the one started after it joins once the group has given
+# up on the dead one, after the session timeout (Kafka's least).
+KILLED = {"KAFKA_SESSION_TIMEOUT_S": "6"}
 
 
 def kill_children_of_run(app_id: str, keep: int | None = None) -> None:
@@ -60,7 +63,7 @@ async def test_jobs_waiting_when_their_worker_dies_run_after_it_restarts_high_pr
     os.mkfifo(data / "us_daily_ohlcv_adjusted_blocked.csv.gz")
     run = uuid.uuid4().hex[:8]
     async with fresh_database() as url:
-        worker = new_worker(tmp_path, run, url, MARKET_DATA_DIR=str(data))
+        worker = new_worker(tmp_path, run, url, MARKET_DATA_DIR=str(data), **KILLED)
         try:
             worker.start()
             busy = await retrain(worker, {"reason": "blocks on the data folder"})
@@ -94,7 +97,7 @@ async def test_a_risk_change_is_told_once_across_a_worker_restart(tmp_path, data
     bars = select(load(data_dir).all_bars(), ["SPY"], end="2020-03-16").tail(300)
     run = uuid.uuid4().hex[:8]
     async with fresh_database() as url:
-        worker = new_worker(tmp_path, run, url, TFT_MODEL="baseline", RISK_RULES="vol_spike")
+        worker = new_worker(tmp_path, run, url, TFT_MODEL="baseline", RISK_RULES="vol_spike", **KILLED)
         try:
             worker.start()
             await publish_and_wait(worker, bars)
@@ -144,7 +147,7 @@ async def test_a_regime_change_while_the_workers_are_down_asks_for_a_retrain(tmp
     run = uuid.uuid4().hex[:8]
     async with fresh_database() as url:
         worker = new_worker(tmp_path, run, url, RETRAIN_ON_REGIME_CHANGE="true", RETRAIN_TRIGGER_CHECK_S="0.5",
-                            MARKET_DATA_DIR=str(tmp_path / "empty"))
+                            MARKET_DATA_DIR=str(tmp_path / "empty"), **KILLED)
         try:
             worker.start()
             await publish_and_wait(worker, calm)
