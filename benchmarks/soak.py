@@ -64,10 +64,12 @@ class Requests:
         self.prefix, self.rate, self.symbols = topic_prefix, per_min / 60, symbols
         self.sent: dict[str, float] = {}
         self.done: list[tuple[float, float]] = []  # (answered at, ms from publish)
+        self.reading = asyncio.Event()  # the results are read from their end: sending may begin
 
     async def send(self, until: float) -> None:
         producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, linger_ms=5)
         await producer.start()
+        await self.reading.wait()
         try:
             start, i = time.monotonic(), 0
             while time.monotonic() < until:
@@ -88,6 +90,9 @@ class Requests:
             topic = self.prefix + "forecast.results"
             consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or range(4)])
             await consumer.seek_to_end()
+            for tp in consumer.assignment():
+                await consumer.position(tp)
+            self.reading.set()
             while not stop.is_set():
                 for messages in (await consumer.getmany(timeout_ms=200)).values():
                     now = time.monotonic()
@@ -117,7 +122,10 @@ async def retrain_and_promote(url: str, events: list[tuple[float, str]]) -> None
         job_id = r.json()["job_id"]
         events.append((time.monotonic(), "retrain asked"))
         print(f"retrain {job_id} asked", flush=True)
-        while (job := (await http.get(f"{url}/model/jobs/{job_id}")).json())["status"] not in ("succeeded", "failed"):
+        while True:  # the job is known once its command has come back through model.commands
+            r = await http.get(f"{url}/model/jobs/{job_id}")
+            if r.status_code == 200 and (job := r.json())["status"] in ("succeeded", "failed"):
+                break
             await asyncio.sleep(2)
         events.append((time.monotonic(), f"retrain {job['status']}"))
         print(f"retrain ended: {job['status']}, {job.get('message')}", flush=True)

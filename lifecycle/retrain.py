@@ -99,8 +99,8 @@ def threads(configured: int) -> int:
 
 
 def _child(settings: LifecycleSettings, job: RetrainJob, live_bars: Callable[[], pd.DataFrame], steps) -> None:
-    # With every core, two jobs at once, or one beside a busy worker, fought over the
-    # cores: two took 340 s together on 2 cores, where one after the other took 140 s.
+    # With a thread on every core, a job competes with the worker beside it for each of
+    # them (and two jobs at once took 340 s on 2 cores, against 180 s one after the other).
     torch.set_num_threads(threads(settings.retrain.threads))
     try:
         retrain(settings, job, live_bars(), steps.put)
