@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from features.data import load, select  # noqa: E402
+from persistence.config import PersistenceConfig  # noqa: E402
 from scripts.model_benchmark import request, traded, unlimited  # noqa: E402
 from stream.publish import bars_from_panel, publish_bars  # noqa: E402
 from tests.workers import SEED_BARS, free_port, new_worker, wait_for_bars  # noqa: E402
@@ -155,7 +156,8 @@ async def soak(args) -> tuple[list[dict], list[tuple[float, str]], int]:
     tmp = Path(f"/tmp/tft-soak-{run}")
     tmp.mkdir()
     worker = new_worker(tmp, run, DATABASE_URL, bootstrap=BOOTSTRAP, TFT_WEB_PORT=str(free_port()),
-                        MARKET_DATA_DIR=str(args.data_dir))
+                        MARKET_DATA_DIR=str(args.data_dir),  # the service's own gauge interval, not the tests'
+                        VALIDATE_ACCURACY_EVERY_S=str(PersistenceConfig().accuracy_every_s))
     prefix = worker.env["KAFKA_TOPIC_PREFIX"]
     data = load(args.data_dir).all_bars()
     symbols = traded()

@@ -97,6 +97,7 @@ def load_lifecycle_settings(env: Mapping[str, str] = os.environ) -> LifecycleSet
         rate_limits=get("RATE_LIMITS", p.rate_limits, _rate_limits),
         default_tier=get("RATE_LIMIT_DEFAULT_TIER", p.default_tier),
         validate_every_s=get("VALIDATE_EVERY_S", p.validate_every_s, float),
+        accuracy_every_s=get("VALIDATE_ACCURACY_EVERY_S", p.accuracy_every_s, float),
     )
     tft = TFTConfig(
         hidden_size=get("TFT_HIDDEN_SIZE", t.hidden_size, int),

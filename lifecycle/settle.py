@@ -8,6 +8,8 @@ bar is settled on the next pass. The outcome bar is read from the windows the ca
 holds (`Bars`), counted in the symbol's own sessions.
 """
 import asyncio
+import itertools
+from functools import partial
 from typing import Protocol
 
 import asyncpg
@@ -42,7 +44,11 @@ async def settle(pool: asyncpg.Pool, bars: Bars, served: str, shadow: Forecaster
     async with pool.acquire() as conn, conn.transaction():
         repo = ValidationRepository(conn)
         scored, shadowed, misses = [], [], {}
-        for key in await repo.pending(bars.symbols(), KEYS_PER_PASS):
+        # Keys are locked in the order the sink locks them as it adds them (sorted
+        # (symbol, as_of, horizon), persistence/sink.py): taken in the order of their
+        # days, a pass and a sink batch each waited for a key the other held, and
+        # PostgreSQL broke the deadlock by failing one of them.
+        for key in sorted(await repo.pending(bars.symbols(), KEYS_PER_PASS)):
             if (window := bars.get(key[0])) is None:
                 continue
             if (came := outcome(window, key[1], key[2])) is None:
@@ -51,7 +57,7 @@ async def settle(pool: asyncpg.Pool, bars: Bars, served: str, shadow: Forecaster
                 await repo.drop(key)
                 continue
             forecasts = await repo.settle(key)
-            scored += [score(f, came) for f in forecasts]
+            scored += once_per_forecast(score, forecasts, came)
             if mine := [f for f in forecasts if f["model_version"] == served]:
                 misses.setdefault((key[2], came.target_date), []).append(interval_misses(mine[0], came))
             if shadow is not None:
@@ -83,8 +89,27 @@ async def shadow_rows(shadow: Forecaster, bars: Bars, forecasts: list[tuple]) ->
             inputs[(symbol, as_of)] = as_of_inputs(window, bars.context(symbol), as_of)
     days = [day for day, (window, _) in inputs.items() if len(window) >= shadow.min_history]
     dists = dict(zip(days, await asyncio.to_thread(shadow.predict, [inputs[d] for d in days]))) if days else {}
-    return [shadow_score(shadow.version, f, dists[key[:2]], came) for key, f, came, _ in forecasts
-            if key[:2] in dists and key[2] in shadow.horizons]
+    rows = []
+    for key, group in itertools.groupby(forecasts, key=lambda item: item[0]):  # in key order, as settled
+        if key[:2] in dists and key[2] in shadow.horizons:
+            group = list(group)
+            rows += once_per_forecast(partial(shadow_score, shadow.version), [f for _, f, _, _ in group],
+                                      dists[key[:2]], group[0][2])
+    return rows
+
+
+def once_per_forecast(scorer, forecasts: list[dict], *args) -> list[tuple]:
+    """scorer(f, *args) for each of one key's forecasts, a row led by its request id,
+    computed once per distinct forecast: the requests of a key are mostly one cached
+    forecast served again and again (10,000 requests/min settle some 40,000 rows a
+    minute), and scoring each on the event loop held it for seconds."""
+    done, rows = {}, []
+    for f in forecasts:
+        served = tuple(repr(v) if isinstance(v, dict) else v for k, v in f.items() if k != "request_id")
+        if (row := done.get(served)) is None:
+            row = done[served] = scorer(f, *args)
+        rows.append((f["request_id"], *row[1:]))
+    return rows
 
 
 async def worse_than_shadow(pool: asyncpg.Pool, served: str, shadow: Forecaster, min_n: int,

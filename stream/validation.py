@@ -13,6 +13,8 @@ horizon and outcome day, which every worker then serves from its next pass. With
 workers each steps on its own symbols' outcomes, so a day counts up to W steps.
 """
 import logging
+import math
+import time
 from datetime import UTC, datetime
 
 from features.cross_asset import Context
@@ -63,7 +65,9 @@ async def roll_back_if_worse(rt, served: str, shadow: Forecaster) -> None:
         version=record["active"], detail={"retired": record["retired"], **versus})))
 
 
-async def validate(rt) -> None:
+async def validate(rt, accuracy_due: bool) -> int:
+    """One pass; the forecasts it scored. The accuracy gauges are read again when some
+    were and `accuracy_due`."""
     host, inference = rt.host, rt.settings.inference
     served, shadow = host.service.model_version, host.shadow
     n, misses = await settle(rt.pool, HeldBars(), served, shadow)
@@ -71,18 +75,26 @@ async def validate(rt) -> None:
         host.follow_scales(served, await step_scales(rt.pool, served, misses, inference.adaptive_gamma))
     if n:
         metrics.validated_total.inc(n)
-        async with rt.pool.acquire() as conn:
-            metrics.observe_accuracy(await ValidationRepository(conn).accuracy(served))
+        if accuracy_due:
+            async with rt.pool.acquire() as conn:
+                metrics.observe_accuracy(await ValidationRepository(conn).accuracy(served))
         if shadow is not None:
             await roll_back_if_worse(rt, served, shadow)
+    return n
 
 
 def install(rt) -> None:
+    every_s = rt.settings.persistence.accuracy_every_s
+    accuracy_read = -math.inf  # when the gauges were last read again
+
     @rt.app.timer(interval=rt.settings.persistence.validate_every_s)
     async def validate_forecasts() -> None:
+        nonlocal accuracy_read
         if not rt.is_open:
             return
         try:
-            await validate(rt)
+            due = time.monotonic() - accuracy_read >= every_s
+            if await validate(rt, due) and due:
+                accuracy_read = time.monotonic()
         except AWAY as e:
             log.warning("live validation waits for PostgreSQL (%s: %s)", type(e).__name__, e)

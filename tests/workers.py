@@ -127,6 +127,7 @@ def new_worker(tmp: Path, run: str, database_url: str, bootstrap: str = BOOTSTRA
            "TFT_WEB_PORT": str(free_port()), "DATABASE_URL": database_url,
            "REDIS_HOST": host, "REDIS_PORT": str(port), "REDIS_DB": str(db),
            "RATE_LIMITS": "free:100000", "TFT_LAG_INTERVAL_S": "1",
+           "VALIDATE_ACCURACY_EVERY_S": "0",  # the tests read the gauges as soon as forecasts are scored
            # No retrain may start by itself in a test: the lifecycle tests ask for theirs.
            "RETRAIN_DAILY_AT": "off", "RETRAIN_WEEKLY_AT": "off", "RETRAIN_ON_REGIME_CHANGE": "false", **env}
     return Worker(env, tmp / "state", tmp / "worker.log")
