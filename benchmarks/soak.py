@@ -39,10 +39,10 @@ from features.data import load, select  # noqa: E402
 from persistence.config import PersistenceConfig  # noqa: E402
 from scripts.model_benchmark import request, traded, unlimited  # noqa: E402
 from stream.publish import bars_from_panel, publish_bars  # noqa: E402
+from tests.services import fresh_database  # noqa: E402
 from tests.workers import SEED_BARS, free_port, new_worker, wait_for_bars  # noqa: E402
 
 USER = "soak"
-DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 
 
@@ -152,10 +152,17 @@ async def sample(worker, http: httpx.AsyncClient, conn, reqs: Requests, t0: floa
 
 
 async def soak(args) -> tuple[list[dict], list[tuple[float, str]], int]:
+    """On a database of its own: one shared with earlier runs held their forecasts, which
+    the worker settled again as this run's bars came, and counted their rows."""
+    async with fresh_database() as url:
+        return await soak_on(url, args)
+
+
+async def soak_on(database_url: str, args) -> tuple[list[dict], list[tuple[float, str]], int]:
     run = uuid.uuid4().hex[:8]
     tmp = Path(f"/tmp/tft-soak-{run}")
     tmp.mkdir()
-    worker = new_worker(tmp, run, DATABASE_URL, bootstrap=BOOTSTRAP, TFT_WEB_PORT=str(free_port()),
+    worker = new_worker(tmp, run, database_url, bootstrap=BOOTSTRAP, TFT_WEB_PORT=str(free_port()),
                         MARKET_DATA_DIR=str(args.data_dir),  # the service's own gauge interval, not the tests'
                         VALIDATE_ACCURACY_EVERY_S=str(PersistenceConfig().accuracy_every_s))
     prefix = worker.env["KAFKA_TOPIC_PREFIX"]
@@ -178,7 +185,7 @@ async def soak(args) -> tuple[list[dict], list[tuple[float, str]], int]:
         tasks = [asyncio.create_task(reqs.send(until)), asyncio.create_task(reqs.receive(stop)),
                  asyncio.create_task(replay_days(worker.kafka_client(), worker.topic("market.ticks"), later, until))]
         retrain = None
-        conn = await asyncpg.connect(DATABASE_URL)
+        conn = await asyncpg.connect(database_url)
         async with httpx.AsyncClient(timeout=10) as http:
             with open(args.out / "soak.csv", "w", newline="") as table_file:
                 while (now := time.monotonic()) < until:
