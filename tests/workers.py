@@ -142,16 +142,37 @@ async def seed_bars(data_dir, workers: list[Worker], symbols: list[str]) -> None
     await wait_for_bars(workers, len(seed))
 
 
-async def regimes_seen(workers: list[Worker], symbols: list[str], timeout: float = 60) -> None:
-    """Until every worker holds every symbol's regime (global, written by each symbol's
-    owner, once VIX has reached it). Before, two answers for one symbol, or one request
-    served twice across a kill, could read it once absent and once present and differ,
-    as answers around a new bar do."""
-    async with httpx.AsyncClient() as client:
+async def settled(workers: list[Worker], symbols: list[str], timeout: float = 60) -> None:
+    """Until every worker holds every symbol's regime, and the symbols' forecasts have
+    stopped changing. A regime is written by the symbol's owner once VIX has reached it;
+    the other context series (SPY, TLT, ...) reach the owner from the workers that own
+    them, each at its own pace. Before, two answers for one symbol, or one request served
+    twice across a kill, could read the regime or a context series once absent and once
+    present and differ, as answers around a new bar do."""
+    refresh_s = load_settings(workers[0].env).stream.context_refresh_s
+    async with httpx.AsyncClient(timeout=30) as client:
         async def all_seen() -> bool:
             codes = [(await client.get(f"{w.url}/market/regime/{s}")).status_code for w in workers for s in symbols]
             return all(c == 200 for c in codes)
         await until(all_seen, timeout, f"the regimes of {symbols} on every worker")
+
+        async def forecasts() -> dict:
+            answers = {}
+            for s in symbols:
+                body = {"symbol": s, "forecast_horizons": [1], "request_id": f"settle-{s}-{time.monotonic_ns()}"}
+                resp = await client.post(workers[0].url + "/forecast/generate", content=orjson.dumps(body))
+                answers[s] = resp.json().get("forecasts")
+            return answers
+
+        last = await forecasts()
+
+        async def unchanged() -> bool:
+            nonlocal last
+            await asyncio.sleep(refresh_s + 0.1)  # a worker builds a symbol's context again at most this often
+            now = await forecasts()
+            same, last = now == last, now
+            return same
+        await until(unchanged, timeout, f"the forecasts of {symbols} to stop changing")
 
 
 async def ingested(workers: list[Worker]) -> float:

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from tests.faults.kit import FAILOVER_SYMBOLS, assert_same_content, failover, rows_for, subscriber_isolation
-from tests.workers import new_worker, regimes_seen, seed_bars, start_all, stop_all
+from tests.workers import new_worker, seed_bars, settled, start_all, stop_all
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ async def test_one_of_two_workers_killed_its_partitions_move_and_come_back(servi
     try:
         start_all(workers)
         await seed_bars(data_dir, workers, [*FAILOVER_SYMBOLS, "VIX"])
-        await regimes_seen(workers, FAILOVER_SYMBOLS)
+        await settled(workers, FAILOVER_SYMBOLS)
         # The killed worker takes 15-20 s to start and join beside a busy one: it has 25 s
         # to show it serves again (with 16 s, it sometimes had not yet).
         flow = await failover(services.bootstrap, workers, workers[1], rate=20, kill_at=8, back_at=20, end=45,

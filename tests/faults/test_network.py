@@ -11,7 +11,7 @@ import pytest
 from tests.faults.kit import FAILOVER_SYMBOLS, assert_same_content, rows_for
 from tests.faults.network import FAULTS, network_faults, proxied_worker
 from tests.faults.toxiproxy import Toxiproxy
-from tests.workers import regimes_seen, seed_bars
+from tests.workers import seed_bars, settled
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ async def test_latency_resets_and_30_s_without_the_broker_lose_nothing_and_healt
     worker.start()
     try:
         await seed_bars(data_dir, [worker], [*FAILOVER_SYMBOLS, "VIX"])
-        await regimes_seen([worker], FAILOVER_SYMBOLS)
+        await settled([worker], FAILOVER_SYMBOLS)
         run = await network_faults(services, proxy, worker, rate=10,
                                    seconds={"latency": 8, "resets": 6, "partition": 30}, between_s=5, tag="net")
         ids = list(run.flow.sent)

@@ -6,7 +6,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.workers import new_worker, regimes_seen, seed_bars, start_all, stop_all
+from tests.workers import new_worker, seed_bars, settled, start_all, stop_all
 
 pytestmark = pytest.mark.integration
 
@@ -20,8 +20,7 @@ async def pair(tmp_path_factory, database_url, data_dir):
     workers = [new_worker(tmp_path_factory.mktemp(f"worker{i}"), run, database_url) for i in range(2)]
     start_all(workers)
     await seed_bars(data_dir, workers, [*SYMBOLS, "VIX"])
-    # before, the first answer could come without the regime and the second with it
-    await regimes_seen(workers, SYMBOLS)
+    await settled(workers, SYMBOLS)
     yield workers
     stop_all(workers)
     for w in workers:
