@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer
 from features.data import load, select
 from tests.helpers import until
 from tests.services import fresh_database
-from tests.workers import new_worker, publish_and_wait
+from tests.workers import ingested, new_worker, publish_and_wait
 
 pytestmark = pytest.mark.integration
 # Each test kills its worker -9: the one started after it joins once the group has given
@@ -157,10 +157,12 @@ async def test_a_regime_change_while_the_workers_are_down_asks_for_a_retrain(tmp
             worker.kill()
             await publish_and_wait_offline(worker, crash)
             worker.start()
+            backlog_in = await ingested([worker])  # ready means the bars that waited are in (stream/readiness.py)
             asked = await until(lambda: fetch(url, "SELECT period FROM retrain_triggers WHERE period LIKE $1",
                                               "%@2020-03-16"), 60, "the change was not asked for after the restart")
         finally:
             worker.stop()
+    assert backlog_in == len(crash)
     assert before != "Crisis"
     assert [r["period"] for r in asked] == [f"{before}->Crisis@2020-03-16"]
 
