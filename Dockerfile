@@ -41,7 +41,7 @@ RUN groupadd --system --gid 10001 tft \
     && useradd --system --uid 10001 --gid tft --home-dir /app --shell /usr/sbin/nologin tft \
     && install -d -o tft -g tft -m 0750 /var/lib/tft-forecast /app
 COPY --from=build /opt/venv /opt/venv
-COPY --chown=tft:tft artifacts/default.pt artifacts/default.regime.json /app/artifacts/
+COPY --chown=tft:tft artifacts/default.pt artifacts/default.regime.json artifacts/default.onnx /app/artifacts/
 WORKDIR /app
 VOLUME /var/lib/tft-forecast
 EXPOSE 8007

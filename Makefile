@@ -55,9 +55,10 @@ run: setup $(MODEL)
 	MARKET_DATA_DIR=$(DATA_DIR) RETRAIN_DAILY_AT=$${RETRAIN_DAILY_AT:-off} RETRAIN_WEEKLY_AT=$${RETRAIN_WEEKLY_AT:-off} \
 		scripts/with_services.sh $(VENV)/bin/tft-forecast up
 
-# The served model is committed; this rebuilds it (about 6 minutes on 2 CPU cores).
+# The served model and its ONNX graph are committed; this rebuilds them (about 6 minutes on 2 CPU cores).
 $(MODEL):
 	$(VENV)/bin/tft-forecast train --data-dir $(DATA_DIR) --end $(MODEL_END) --out $(MODEL)
+	$(VENV)/bin/tft-forecast export $(MODEL)
 
 model: $(VENV)/.installed
 	rm -f $(MODEL) && $(MAKE) $(MODEL)

@@ -14,6 +14,9 @@ class InferenceConfig:
     # others are reported beside them. The kept ones are those the walk-forward showed help.
     risk_rules: tuple[str, ...] = ("vix_inversion", "drawdown")
     device: str = "cpu"
+    # TFT_RUNTIME: torch, onnx (onnxruntime on the graph beside the artifact, exported if
+    # missing) or auto (onnx on the CPU where the graph is there; tft/runtime.py says why).
+    runtime: str = "auto"
     # ADAPTIVE_INTERVALS: serve intervals scaled by what live validation learnt
     # (inference/conformal.py); ADAPTIVE_GAMMA its step per outcome day.
     adaptive_intervals: bool = True

@@ -50,10 +50,14 @@ def resolve_artifact(model: str, default: Path = DEFAULT_ARTIFACT) -> Path:
 class TFTForecaster:
     """A trained Temporal Fusion Transformer behind the forecaster interface."""
 
-    def __init__(self, path: Path, device: str = "cpu"):
+    def __init__(self, path: Path, device: str = "cpu", runtime: str = "torch"):
         from tft.artifact import load  # torch loads only when a TFT serves
+        from tft.runtime import choose_runtime
         self.path = path
         self.artifact = load(path, device)
+        # None: torch runs the forward pass; else onnxruntime on the graph beside the artifact
+        self.onnx = choose_runtime(runtime, self.artifact, path, next(self.artifact.model.parameters()).device)
+        self.runtime = "torch" if self.onnx is None else "onnx"
         self.input_names = self.artifact.spec.input_names
         self.version = self.artifact.version
         self.min_history = self.artifact.spec.min_history
@@ -65,16 +69,21 @@ class TFTForecaster:
         return {"kind": "tft", "artifact": str(self.path), "git_commit": meta.get("git_commit"),
                 "train_range": meta["train_range"], "validation_range": meta["validation_range"],
                 "horizons": list(self.artifact.spec.horizons),
-                "interval_calibration": meta.get("calibration")}
+                "interval_calibration": meta.get("calibration"), "runtime": self.runtime}
 
     def predict(self, items: list[Item]) -> list[Distribution]:
         from tft.data import make_inputs, series_from_window
-        from tft.predict import predict
+        from tft.predict import calibrated, predict
         series = [series_from_window(w, ctx) for w, ctx in items]
         idx = np.array([[i, len(s.dates) - 1] for i, s in enumerate(series)], dtype=np.int64)
-        inputs, scales = make_inputs(series, idx, self.artifact.spec, self.artifact.scaler)
-        fc = predict(self.artifact.model, inputs, scales, self.artifact.calibration)
-        horizons = self.artifact.spec.horizons
+        art = self.artifact
+        inputs, scales = make_inputs(series, idx, art.spec, art.scaler)
+        if self.onnx is None:
+            fc = predict(art.model, inputs, scales, art.calibration)
+        else:
+            fc = calibrated(self.onnx(inputs), scales, art.model.horizon_index.cpu(), art.calibration,
+                            art.config.quantiles)
+        horizons = art.spec.horizons
         return [Distribution(horizons, *(a[i].astype(np.float64) for a in (
                     fc.quantiles, fc.point, fc.vol, fc.prob_up, fc.attention, fc.selection)))
                 for i in range(len(items))]
@@ -131,4 +140,4 @@ def check_contract(forecaster: Forecaster, window_bars: int) -> None:
 def load_forecaster(config: InferenceConfig) -> Forecaster:
     if config.model == "baseline":
         return RandomWalkForecaster(config.baseline_vol_window)
-    return TFTForecaster(resolve_artifact(config.model, config.default_artifact), config.device)
+    return TFTForecaster(resolve_artifact(config.model, config.default_artifact), config.device, config.runtime)

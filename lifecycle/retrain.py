@@ -29,6 +29,7 @@ from lifecycle.store import active, artifact_path, promote, register, verified
 from regime.book import RegimeBook, fit_book
 from regime.hmm import RegimeConfig
 from tft.artifact import load as load_artifact
+from tft.export import export_onnx, onnx_path
 from tft.gate import compare
 from tft.train import refit, train
 
@@ -82,9 +83,12 @@ def retrain(settings: LifecycleSettings, job: RetrainJob, live_bars: pd.DataFram
         fit_regime(data, end, out, settings.regime)
     elif regime_path(init_path).is_file():  # an incremental retrain keeps the served regime book
         shutil.copyfile(regime_path(init_path), regime_path(out))
+    if settings.inference.runtime != "torch":  # the graph onnxruntime serves, made here, not in a worker
+        emit(step("progress", "exporting the model for onnxruntime", 0.82))
+        export_onnx(load_artifact(out), onnx_path(out))
     art = asyncio.run(register(url, out, store))
-    out.unlink()
-    regime_path(out).unlink(missing_ok=True)
+    for made in (out, regime_path(out), onnx_path(out)):
+        made.unlink(missing_ok=True)
     emit(step("trained", f"candidate {art.version}", 0.85, version=art.version))
     gate_config = replace(settings.gate, symbols=job.symbols) if job.symbols else settings.gate
     gate = compare(data, art, init, gate_config)  # against what is served: the active version or the default

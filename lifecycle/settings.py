@@ -11,7 +11,7 @@ from inference.config import InferenceConfig
 from inference.triggers import TriggerConfig, parse_daily, parse_weekly
 from persistence.config import PersistenceConfig
 from regime.hmm import RegimeConfig
-from tft.config import GateConfig, RetrainConfig, TFTConfig
+from tft.config import RUNTIMES, GateConfig, RetrainConfig, TFTConfig
 
 
 class SettingsError(ValueError):
@@ -59,6 +59,12 @@ def _rate_limits(text: str) -> dict[str, int]:
         raise SettingsError(f"RATE_LIMITS must look like 'free:60,pro:600', got {text!r}") from None
 
 
+def _runtime(text: str) -> str:
+    if text not in RUNTIMES:
+        raise SettingsError(f"TFT_RUNTIME={text}: one of {', '.join(RUNTIMES)}")
+    return text
+
+
 def _risk_rules(text: str) -> tuple[str, ...]:
     from inference.risk import RULES
     if text.strip().lower() == "none":
@@ -77,6 +83,7 @@ def load_lifecycle_settings(env: Mapping[str, str] = os.environ) -> LifecycleSet
         max_batch=get("TFT_MAX_BATCH", i.max_batch, int),
         max_wait_ms=get("TFT_MAX_WAIT_MS", i.max_wait_ms, float),
         device=get("TFT_DEVICE", i.device),
+        runtime=get("TFT_RUNTIME", i.runtime, _runtime),
         default_artifact=get("TFT_DEFAULT_ARTIFACT", i.default_artifact, Path),
         risk_rules=get("RISK_RULES", i.risk_rules, _risk_rules),
         adaptive_intervals=get("ADAPTIVE_INTERVALS", i.adaptive_intervals, flag),

@@ -19,6 +19,7 @@ from persistence.migrate import migrated
 from persistence.repositories.command_audit import CommandAuditRepository
 from persistence.repositories.model_registry import ModelRegistryRepository, RegisteredModel
 from tft.artifact import Artifact, load
+from tft.export import onnx_path
 
 
 class ChecksumMismatch(ValueError):
@@ -34,13 +35,15 @@ def sha256(path: Path) -> str:
 
 
 def stored(path: Path, store: Path, version: str) -> Path:
-    """The artifact copied into the store (with its regime model, if it has one)."""
+    """The artifact copied into the store (with its regime model and its ONNX graph, if it
+    has them)."""
     store.mkdir(parents=True, exist_ok=True)
     target = store / f"{version}.pt"
     if path.resolve() != target.resolve():
         shutil.copyfile(path, target)
-        if regime_path(path).is_file():
-            shutil.copyfile(regime_path(path), regime_path(target))
+        for sidecar in (regime_path, onnx_path):
+            if sidecar(path).is_file():
+                shutil.copyfile(sidecar(path), sidecar(target))
     return target
 
 

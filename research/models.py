@@ -128,3 +128,44 @@ def calibrate(ctx: typer.Context,
     for z, h in enumerate(info["horizons"]):
         typer.echo(f"  {h:>2}d: {nominal} intervals covered {info['coverage_before'][z]} -> "
                    f"{info['coverage_after'][z]}, factors {info['factors'][z][:len(levels) // 2]}")
+
+
+@app.command()
+def export(ctx: typer.Context,
+           model: str = typer.Argument("default", help="'default', an artifact path or a registry version"),
+           onnx: Path = typer.Option(None, "--onnx", help="graph file to write; default beside the artifact, "
+                                                          "where a worker looks for it"),
+           window: str = typer.Option(None, help="also write this symbol's last window as the graph's inputs, "
+                                                 "FILE.SYMBOL.npz, for scripts/edge_forecast.py"),
+           data_dir: Path = typer.Option(None, help="market data folder, for --window"),
+           end: str = typer.Option(None, help="the window's last day, YYYY-MM-DD (default: the folder's last)"),
+           ) -> None:
+    """Export a model to ONNX: what TFT_RUNTIME=onnx|auto serves with onnxruntime, and what
+    a forecast at the edge needs, without PyTorch. Checked against torch after writing."""
+    import numpy as np
+
+    from tft.export import example_inputs, export_onnx, onnx_path
+    from tft.predict import forward
+    from tft.runtime import OnnxModel
+    s: LifecycleSettings = ctx.obj
+    path = artifact_path_of(s, model)
+    art = artifact(s, model)
+    out = export_onnx(art, onnx or onnx_path(path))
+    session = OnnxModel(out, next(art.model.parameters()).device)
+    inputs = example_inputs(art.config, batch=3)
+    want, got = forward(art.model, inputs), session(inputs)
+    worst = max(float((getattr(want, f) - getattr(got, f)).abs().max()) for f in vars(want))
+    typer.echo(f"wrote {out} ({art.version}, {out.stat().st_size / 1e6:.1f} MB); outputs within {worst:.1e} of torch's")
+    if window:
+        if data_dir is None:
+            raise typer.BadParameter("--window needs --data-dir")
+        from features.data import load
+        from tft.data import market_series
+        from tft.export import window_inputs
+        (series,) = market_series(load(data_dir), end, [window]) or (None,)
+        if series is None:
+            raise typer.BadParameter(f"{window}: not in {data_dir}")
+        target = out.with_suffix(f".{window}.npz")
+        np.savez(target, **window_inputs(art, series))
+        typer.echo(f"wrote {target}: {window}'s window to {series.dates[-1]}; "
+                   f"python scripts/edge_forecast.py {out} {target}")

@@ -1,5 +1,7 @@
 from dataclasses import dataclass
 
+RUNTIMES = ("torch", "onnx", "auto")  # TFT_RUNTIME, what runs the forward pass in serving (tft/runtime.py)
+
 
 @dataclass(frozen=True)
 class TFTConfig:

@@ -52,5 +52,11 @@ def predict(model: TemporalFusionTransformer, inputs: TFTInputs, scales: np.ndar
             calibration: np.ndarray | None = None) -> Forecasts:
     """Forecasts with the intervals widened by the artifact's calibration factors (Z, Q)."""
     model.eval()
-    fc = to_forecasts(forward(model, inputs), scales, model.horizon_index)
-    return replace(fc, quantiles=calib.apply(fc.quantiles, calibration, model.config.quantiles))
+    return calibrated(forward(model, inputs), scales, model.horizon_index, calibration, model.config.quantiles)
+
+
+def calibrated(out: TFTOutput, scales: np.ndarray, horizon_index: torch.Tensor, calibration: np.ndarray | None,
+               levels: tuple[float, ...]) -> Forecasts:
+    """A forward pass's outputs as forecasts, whichever runtime made them (tft/runtime.py)."""
+    fc = to_forecasts(out, scales, horizon_index)
+    return replace(fc, quantiles=calib.apply(fc.quantiles, calibration, levels))

@@ -81,6 +81,7 @@ def test_the_image_install_starts_the_worker_and_serves_the_default_model(tmp_pa
         "s = load_settings()\n"
         "f, r = load_forecaster(s.inference), load_regime(s.inference)\n"
         "assert r is not None, 'the regime book did not ship'\n"
+        "assert f.runtime == 'onnx', 'the ONNX graph did not ship: TFT_RUNTIME=auto serves torch'\n"
         f"ours = [m.__file__ for n, m in sys.modules.items() if n.split('.')[0] in {PACKAGES!r} and m.__file__]\n"
         f"assert all(p.startswith({str(site)!r}) for p in ours), [p for p in ours if {str(site)!r} not in p][:3]\n"
         "print(f.version, len(ours))\n")

@@ -18,6 +18,7 @@ async def test_a_registered_model_is_copied_into_the_store_and_found_by_its_vers
         assert await artifact_path(url, art.version) == stored.resolve()
         assert sha256(stored) == sha256(DEFAULT_ARTIFACT)
         assert stored.with_suffix(".regime.json").is_file()  # the regime model travels with it
+        assert TFTForecaster(stored, runtime="auto").runtime == "onnx"  # and so does its ONNX graph
         assert await artifact_path(url, "default") == DEFAULT_ARTIFACT
         with pytest.raises(ModelNotRegistered, match="tft-1999"):
             await artifact_path(url, "tft-1999-01-01-nope")

@@ -138,6 +138,7 @@ async def test_http_errors_and_operational_endpoints(worker):
         assert status["model_version"] and status["min_history"] > 0
         calibration = status["model"]["interval_calibration"]  # the default TFT serves here
         assert status["model"]["kind"] == "tft"
+        assert status["model"]["runtime"] == "onnx"  # TFT_RUNTIME=auto: the committed graph beside the artifact
         assert calibration["coverage_after"][0] == pytest.approx([0.8, 0.5], abs=0.002)
         await asyncio.sleep(1.5)  # one lag refresh
         metrics = (await client.get("/metrics")).text
