@@ -1,8 +1,9 @@
 """From bars to model inputs: feature matrices per symbol, targets, and batches.
 
-Training, backtests and the streaming service all go through `make_inputs`, which
-cuts an encoder window ending at day t from a symbol's feature matrix, so a model sees
-exactly the same numbers whichever of them asks.
+Backtests and the streaming service go through `make_inputs`, which cuts an encoder
+window ending at day t from a symbol's feature matrix; training gathers the same
+windows from a `Panel` built once. A model sees exactly the same numbers whichever of
+them asks (tests/tft/test_data.py).
 """
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -139,6 +140,39 @@ def make_inputs(series: list[SymbolSeries], samples: np.ndarray, spec: InputSpec
     )
     scales = daily_vol(last)[:, None] * np.sqrt(np.asarray(spec.horizons, dtype=np.float64))[None, :]
     return inputs, scales.astype(np.float32)
+
+
+class Panel:
+    """Every series' inputs and targets laid end to end, scaled once, so a batch of
+    (series, day) samples is gathered by index with no Python loop per sample: what
+    `make_inputs` does for a request's few windows, for the thousands of batches of a
+    training run. Rows are days; series s starts at row `start[s]`."""
+
+    def __init__(self, series: list[SymbolSeries], spec: InputSpec, scaler: Scaler):
+        self.spec = spec
+        self.start = np.concatenate([[0], np.cumsum([len(s.dates) for s in series])[:-1]]).astype(np.int64)
+        features = np.concatenate([s.features for s in series])  # (R, F)
+        values, mask = scaler.transform(features)
+        self.values = torch.from_numpy(np.ascontiguousarray(values[:, spec.observed_index]))  # (R, O)
+        self.mask = torch.from_numpy(np.ascontiguousarray(mask[:, spec.observed_index]))  # (R, O)
+        self.known = torch.from_numpy(features[:, _KNOWN].astype(np.float32))  # (R, K), already in [0, 1]
+        self.dates = np.concatenate([s.dates for s in series])  # (R,)
+        self.vol = daily_vol(features)  # (R,)
+        self.static = np.array([spec.static(s.symbol) for s in series], dtype=np.int64)  # (S, 2)
+        self.y = np.concatenate([targets(s.close, spec.horizons) for s in series])  # (R, Z) log returns
+
+    def batch(self, samples: np.ndarray) -> tuple[TFTInputs, torch.Tensor]:
+        """samples: (N, 2) rows of (series index, day index t), t >= E - 1. The batch and
+        its (N, Z) targets in units of the scales `make_inputs` gives."""
+        E, H = self.spec.encoder_length, self.spec.decoder_length
+        rows = self.start[samples[:, 0]] + samples[:, 1]  # (N,) each origin's row
+        window = torch.from_numpy(rows[:, None] - (E - 1) + np.arange(E))  # (N, E) the encoder's rows
+        inputs = TFTInputs(static=torch.from_numpy(self.static[samples[:, 0]]), observed=self.values[window],
+                           observed_mask=self.mask[window], known_past=self.known[window],
+                           known_future=torch.from_numpy(known_future(self.dates[rows], H)))
+        scales = (self.vol[rows][:, None] * np.sqrt(np.asarray(self.spec.horizons, dtype=np.float64))[None, :])
+        y = self.y[rows] / scales.astype(np.float32)  # (N, Z) normalised targets
+        return inputs, torch.from_numpy(y.astype(np.float32))
 
 
 def sample_days(series: list[SymbolSeries], spec: InputSpec, start: np.datetime64 | None,

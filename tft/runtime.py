@@ -33,6 +33,10 @@ class OnnxModel:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
+        # Idle threads sleep rather than spin: spinning between a steady stream's small
+        # batches took the cores the event loop and the Kafka client need (at 10,000
+        # requests/min, p50 1.3 s with it, against 67 ms under torch).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = ["CPUExecutionProvider"]
         if device.type == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, ("CUDAExecutionProvider", {"device_id": device.index or 0}))

@@ -20,7 +20,7 @@ from features.data import MarketData
 from features.scaling import Scaler
 from tft import artifact, calibration
 from tft.config import RetrainConfig, TFTConfig
-from tft.data import ASSET_CLASSES, InputSpec, make_inputs, market_series, sample_days, targets
+from tft.data import ASSET_CLASSES, InputSpec, Panel, market_series, sample_days
 from tft.device import autocast, choose
 from tft.distributed import World, world
 from tft.losses import tft_loss
@@ -57,7 +57,7 @@ class Split:
     spec: InputSpec
     model_config: TFTConfig  # with the input sizes of this data filled in
     scaler: Scaler
-    y_all: list  # per series (T, Z) log-return targets
+    panel: Panel  # every series' inputs and targets, built once, for batches gathered by index
     train_idx: np.ndarray  # (N, 2) training origins
     val_batches: list
     val_start: np.datetime64
@@ -82,13 +82,12 @@ def split(data: MarketData, model_config: TFTConfig, config: TrainConfig, rng) -
     if len(train_idx) == 0 or len(val_idx) == 0:
         raise ValueError(f"no training or validation origins up to {config.end}")
     scaler = Scaler.fit(np.concatenate([s.features[s.dates < val_start] for s in series]), NAMES)
-    y_all = [targets(s.close, model_config.horizons) for s in series]
+    panel = Panel(series, spec, scaler)
     val_idx = val_idx[rng.permutation(len(val_idx))[:config.validation_samples]]
     log.info("training origins %d, validation origins %d (%s..%s)", len(train_idx), len(val_idx),
              val_start, end)
-    val_batches = [_batch(series, y_all, val_idx[i:i + 512], spec, scaler)
-                   for i in range(0, len(val_idx), 512)]
-    return Split(series, spec, model_config, scaler, y_all, train_idx, val_batches, val_start, end)
+    val_batches = [panel.batch(val_idx[i:i + 512]) for i in range(0, len(val_idx), 512)]
+    return Split(series, spec, model_config, scaler, panel, train_idx, val_batches, val_start, end)
 
 
 def observed_features(names: tuple[str, ...] | None) -> tuple[str, ...]:
@@ -144,7 +143,7 @@ def _train(data, out, model_config, config, progress, init, on_epoch, w: World, 
             if stale >= config.patience:
                 break
     model.load_state_dict(best_state)
-    factors, cal_info = _calibrate(model, sp.series, sp.y_all, sp.spec, sp.scaler, sp.val_start, sp.end)
+    factors, cal_info = _calibrate(model, sp.series, sp.panel, sp.val_start, sp.end)
     first_day = min(s.dates[0] for s in sp.series)
     meta = {
         "version": "-".join(filter(None, ("tft", config.end, artifact.git_commit() or "nogit", config.tag))),
@@ -186,19 +185,18 @@ def recalibrate(data: MarketData, path: Path) -> dict:
     art = artifact.load(path)
     start, end = (np.datetime64(d, "D") for d in art.meta["validation_range"])
     series = market_series(data, end, list(art.spec.symbols))
-    y_all = [targets(s.close, art.config.horizons) for s in series]
-    factors, info = _calibrate(art.model, series, y_all, art.spec, art.scaler, start, end)
+    factors, info = _calibrate(art.model, series, Panel(series, art.spec, art.scaler), start, end)
     artifact.set_calibration(path, factors, info)
     return info
 
 
-def _calibrate(model, series, y_all, spec, scaler, start, end) -> tuple[np.ndarray, dict]:
+def _calibrate(model, series, panel: Panel, start, end) -> tuple[np.ndarray, dict]:
     """Interval factors (Z, Q) from every origin of the validation range, and a record
     of the coverage before and after, per horizon and level."""
-    idx = sample_days(series, spec, start, end, need_target=True)
+    idx = sample_days(series, panel.spec, start, end, need_target=True)
     quantiles, ys = [], []
     for i in range(0, len(idx), 512):
-        inputs, y = _batch(series, y_all, idx[i:i + 512], spec, scaler)
+        inputs, y = panel.batch(idx[i:i + 512])
         quantiles.append(forward(model, inputs).quantiles.float().cpu().numpy())
         ys.append(y.numpy())
     q, y = np.concatenate(quantiles), np.concatenate(ys)  # (N, Z, Q), (N, Z) normalised
@@ -222,7 +220,7 @@ def _epoch(model, opt, sp: Split, config: TrainConfig, rng, device, epoch: int, 
     running = []
     for _ in bar:
         pick = w.part(sp.train_idx[rng.integers(0, len(sp.train_idx), config.batch_size)])
-        inputs, y = _batch(sp.series, sp.y_all, pick, sp.spec, sp.scaler)
+        inputs, y = sp.panel.batch(pick)
         with autocast(device):
             out = model(inputs.to(device))
         loss, parts = tft_loss(out.float(), y.to(device), sp.model_config)  # the loss in full precision
@@ -239,12 +237,6 @@ def _before(s_i, dates, val_start, H, spec, start) -> np.ndarray:
     t = np.arange(spec.min_history - 1, len(dates) - H)
     t = t[(dates[t + H] < val_start) & (dates[t] >= start)]
     return np.column_stack([np.full(len(t), s_i), t]).astype(np.int64)
-
-
-def _batch(series, y_all, idx, spec, scaler):
-    inputs, scales = make_inputs(series, idx, spec, scaler)
-    y = np.stack([y_all[s][t] for s, t in idx]) / scales  # (N, Z) normalised targets
-    return inputs, torch.from_numpy(y.astype(np.float32))
 
 
 @torch.no_grad()
