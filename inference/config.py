@@ -17,6 +17,9 @@ class InferenceConfig:
     # TFT_RUNTIME: torch, onnx (onnxruntime on the graph beside the artifact, exported if
     # missing) or auto (onnx on the CPU where the graph is there; tft/runtime.py says why).
     runtime: str = "auto"
+    # TFT_CUDA_GRAPHS: on a GPU under torch, replay the forward pass from CUDA graphs, one
+    # per batch-size bucket (tft/graphs.py). Off until measured on a GPU.
+    cuda_graphs: bool = False
     # ADAPTIVE_INTERVALS: serve intervals scaled by what live validation learnt
     # (inference/conformal.py); ADAPTIVE_GAMMA its step per outcome day.
     adaptive_intervals: bool = True

@@ -50,14 +50,18 @@ def resolve_artifact(model: str, default: Path = DEFAULT_ARTIFACT) -> Path:
 class TFTForecaster:
     """A trained Temporal Fusion Transformer behind the forecaster interface."""
 
-    def __init__(self, path: Path, device: str = "cpu", runtime: str = "torch"):
+    def __init__(self, path: Path, device: str = "cpu", runtime: str = "torch", cuda_graphs: bool = False):
         from tft.artifact import load  # torch loads only when a TFT serves
         from tft.runtime import choose_runtime
         self.path = path
         self.artifact = load(path, device)
-        # None: torch runs the forward pass; else onnxruntime on the graph beside the artifact
-        self.onnx = choose_runtime(runtime, self.artifact, path, next(self.artifact.model.parameters()).device)
-        self.runtime = "torch" if self.onnx is None else "onnx"
+        # What runs the forward pass, inputs -> TFTOutput: None for torch eager, else
+        # onnxruntime on the graph beside the artifact, or torch replaying CUDA graphs.
+        self.runner = choose_runtime(runtime, self.artifact, path, next(self.artifact.model.parameters()).device)
+        self.runtime = "torch" if self.runner is None else "onnx"
+        if self.runner is None and cuda_graphs:
+            from tft.graphs import GraphedModel
+            self.runner, self.runtime = GraphedModel(self.artifact.model), "torch+cuda-graphs"
         self.input_names = self.artifact.spec.input_names
         self.version = self.artifact.version
         self.min_history = self.artifact.spec.min_history
@@ -78,10 +82,11 @@ class TFTForecaster:
         idx = np.array([[i, len(s.dates) - 1] for i, s in enumerate(series)], dtype=np.int64)
         art = self.artifact
         inputs, scales = make_inputs(series, idx, art.spec, art.scaler)
-        if self.onnx is None:
+        if self.runner is None:
             fc = predict(art.model, inputs, scales, art.calibration)
         else:
-            fc = calibrated(self.onnx(inputs), scales, art.model.horizon_index.cpu(), art.calibration,
+            out = self.runner(inputs)
+            fc = calibrated(out, scales, art.model.horizon_index.to(out.point.device), art.calibration,
                             art.config.quantiles)
         horizons = art.spec.horizons
         return [Distribution(horizons, *(a[i].astype(np.float64) for a in (
@@ -140,4 +145,5 @@ def check_contract(forecaster: Forecaster, window_bars: int) -> None:
 def load_forecaster(config: InferenceConfig) -> Forecaster:
     if config.model == "baseline":
         return RandomWalkForecaster(config.baseline_vol_window)
-    return TFTForecaster(resolve_artifact(config.model, config.default_artifact), config.device, config.runtime)
+    return TFTForecaster(resolve_artifact(config.model, config.default_artifact), config.device, config.runtime,
+                         config.cuda_graphs)

@@ -84,6 +84,7 @@ def load_lifecycle_settings(env: Mapping[str, str] = os.environ) -> LifecycleSet
         max_wait_ms=get("TFT_MAX_WAIT_MS", i.max_wait_ms, float),
         device=get("TFT_DEVICE", i.device),
         runtime=get("TFT_RUNTIME", i.runtime, _runtime),
+        cuda_graphs=get("TFT_CUDA_GRAPHS", i.cuda_graphs, flag),
         default_artifact=get("TFT_DEFAULT_ARTIFACT", i.default_artifact, Path),
         risk_rules=get("RISK_RULES", i.risk_rules, _risk_rules),
         adaptive_intervals=get("ADAPTIVE_INTERVALS", i.adaptive_intervals, flag),
