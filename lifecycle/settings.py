@@ -61,7 +61,7 @@ def _rate_limits(text: str) -> dict[str, int]:
 
 def _runtime(text: str) -> str:
     if text not in RUNTIMES:
-        raise SettingsError(f"TFT_RUNTIME={text}: one of {', '.join(RUNTIMES)}")
+        raise ValueError(f"one of {', '.join(RUNTIMES)}")
     return text
 
 
