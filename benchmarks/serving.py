@@ -94,6 +94,16 @@ def start(env: dict, command: str, log: Path) -> subprocess.Popen:
                             stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def stop_all(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM to each process group (`up` execs the worker), SIGKILL after 60 s."""
+    for proc in procs:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default="../shared/data")
@@ -140,12 +150,7 @@ def main() -> None:
             asyncio.run(run_kafka(bench_args(rps=per_min / 60, duration=args.steady_s)))
         print(f"== worker RSS: now {rss_mb(up.pid):,.0f} MiB, peak {peak.peak:,.0f} MiB")
     finally:
-        for proc in procs:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_all(procs)
         shutil.rmtree(state, ignore_errors=True)
 
 
