@@ -14,7 +14,7 @@ import torch
 
 from inference.models import resolve_artifact
 from tft.artifact import load
-from tft.export import OUTPUTS, onnx_path
+from tft.export import largest_difference, onnx_path
 from tft.graphs import GraphedModel
 from tft.predict import forward
 from runtimes import sliced, windows  # benchmarks/, beside this script: the same real windows
@@ -66,7 +66,7 @@ def main() -> None:
             ms = ms_per_call(call, xb, calls)
             row.append(f"{ms:>22.3f} {b / ms * 1000:>10,.0f}")
         want, got = forward(artifact.model, xb), graphed(xb)
-        diff = max(float((getattr(want, k).float() - getattr(got, k).float()).abs().max()) for k in OUTPUTS)
+        diff = largest_difference(want, got)
         print(f"{b:>6} " + " ".join(row) + f" {diff:>14.1e}", flush=True)
     print(f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**20:,.0f} MiB")
 

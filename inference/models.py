@@ -1,5 +1,6 @@
 """Which forecaster serves: every model answers the same `predict` on windows of bars."""
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -55,13 +56,16 @@ class TFTForecaster:
         from tft.runtime import choose_runtime
         self.path = path
         self.artifact = load(path, device)
-        # What runs the forward pass, inputs -> TFTOutput: None for torch eager, else
-        # onnxruntime on the graph beside the artifact, or torch replaying CUDA graphs.
+        # What runs the forward pass, inputs -> TFTOutput: onnxruntime on the graph beside
+        # the artifact, torch replaying CUDA graphs, or torch eager.
         self.runner = choose_runtime(runtime, self.artifact, path, next(self.artifact.model.parameters()).device)
-        self.runtime = "torch" if self.runner is None else "onnx"
+        self.runtime = "onnx"
         if self.runner is None and cuda_graphs:
             from tft.graphs import GraphedModel
             self.runner, self.runtime = GraphedModel(self.artifact.model), "torch+cuda-graphs"
+        elif self.runner is None:
+            from tft.predict import forward
+            self.runner, self.runtime = partial(forward, self.artifact.model), "torch"
         self.input_names = self.artifact.spec.input_names
         self.version = self.artifact.version
         self.min_history = self.artifact.spec.min_history
@@ -77,17 +81,14 @@ class TFTForecaster:
 
     def predict(self, items: list[Item]) -> list[Distribution]:
         from tft.data import make_inputs, series_from_window
-        from tft.predict import calibrated, predict
+        from tft.predict import calibrated
         series = [series_from_window(w, ctx) for w, ctx in items]
         idx = np.array([[i, len(s.dates) - 1] for i, s in enumerate(series)], dtype=np.int64)
         art = self.artifact
         inputs, scales = make_inputs(series, idx, art.spec, art.scaler)
-        if self.runner is None:
-            fc = predict(art.model, inputs, scales, art.calibration)
-        else:
-            out = self.runner(inputs)
-            fc = calibrated(out, scales, art.model.horizon_index.to(out.point.device), art.calibration,
-                            art.config.quantiles)
+        out = self.runner(inputs)
+        fc = calibrated(out, scales, art.model.horizon_index.to(out.point.device), art.calibration,
+                        art.config.quantiles)
         horizons = art.spec.horizons
         return [Distribution(horizons, *(a[i].astype(np.float64) for a in (
                     fc.quantiles, fc.point, fc.vol, fc.prob_up, fc.attention, fc.selection)))

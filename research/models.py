@@ -144,7 +144,7 @@ def export(ctx: typer.Context,
     a forecast at the edge needs, without PyTorch. Checked against torch after writing."""
     import numpy as np
 
-    from tft.export import example_inputs, export_onnx, onnx_path
+    from tft.export import example_inputs, export_onnx, largest_difference, onnx_path
     from tft.predict import forward
     from tft.runtime import OnnxModel
     s: LifecycleSettings = ctx.obj
@@ -154,7 +154,7 @@ def export(ctx: typer.Context,
     session = OnnxModel(out, next(art.model.parameters()).device)
     inputs = example_inputs(art.config, batch=3)
     want, got = forward(art.model, inputs), session(inputs)
-    worst = max(float((getattr(want, f) - getattr(got, f)).abs().max()) for f in vars(want))
+    worst = largest_difference(want, got)
     typer.echo(f"wrote {out} ({art.version}, {out.stat().st_size / 1e6:.1f} MB); outputs within {worst:.1e} of torch's")
     if window:
         if data_dir is None:

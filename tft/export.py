@@ -46,6 +46,11 @@ class _Flat(nn.Module):
         return tuple(getattr(out, name) for name in OUTPUTS)
 
 
+def largest_difference(a: TFTOutput, b: TFTOutput) -> float:
+    """The largest absolute difference between any two outputs of two runs."""
+    return max(float((getattr(a, n).float() - getattr(b, n).float()).abs().max()) for n in OUTPUTS)
+
+
 def example_inputs(config: TFTConfig, batch: int = 2) -> TFTInputs:
     """A batch of the shapes the model reads; the values only need to be valid."""
     E, H, O, K = config.encoder_length, config.decoder_length, config.n_observed, config.n_known
