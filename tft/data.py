@@ -96,6 +96,11 @@ def daily_vol(features: np.ndarray) -> np.ndarray:
     return np.maximum(np.nan_to_num(rv / np.sqrt(252), nan=0.01), 1e-3)
 
 
+def horizon_scales(vol: np.ndarray, horizons: tuple[int, ...]) -> np.ndarray:
+    """(N, Z) float32: a typical daily move (N,) times sqrt(horizon), the targets' unit."""
+    return (vol[:, None] * np.sqrt(np.asarray(horizons, dtype=np.float64))[None, :]).astype(np.float32)
+
+
 def targets(close: np.ndarray, horizons: tuple[int, ...]) -> np.ndarray:
     """(T, Z) log return from each day to each horizon; NaN past the end."""
     logc = np.log(close)
@@ -138,8 +143,7 @@ def make_inputs(series: list[SymbolSeries], samples: np.ndarray, spec: InputSpec
         known_past=torch.from_numpy(windows[..., _KNOWN].astype(np.float32)),  # already in [0, 1]
         known_future=torch.from_numpy(known_future(origins, H)),
     )
-    scales = daily_vol(last)[:, None] * np.sqrt(np.asarray(spec.horizons, dtype=np.float64))[None, :]
-    return inputs, scales.astype(np.float32)
+    return inputs, horizon_scales(daily_vol(last), spec.horizons)
 
 
 class Panel:
@@ -170,8 +174,7 @@ class Panel:
         inputs = TFTInputs(static=torch.from_numpy(self.static[samples[:, 0]]), observed=self.values[window],
                            observed_mask=self.mask[window], known_past=self.known[window],
                            known_future=torch.from_numpy(known_future(self.dates[rows], H)))
-        scales = (self.vol[rows][:, None] * np.sqrt(np.asarray(self.spec.horizons, dtype=np.float64))[None, :])
-        y = self.y[rows] / scales.astype(np.float32)  # (N, Z) normalised targets
+        y = self.y[rows] / horizon_scales(self.vol[rows], self.spec.horizons)  # (N, Z) normalised targets
         return inputs, torch.from_numpy(y.astype(np.float32))
 
 
