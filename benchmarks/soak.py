@@ -174,7 +174,7 @@ async def soak_on(database_url: str, args) -> tuple[list[dict], list[tuple[float
     samples, events = [], []
     try:
         worker.start()
-        await publish_bars(worker.kafka_client(), worker.topic("market.ticks"), bars_from_panel(seed), 0)
+        await publish_bars(worker.kafka_client(), worker.topic("market.ticks"), bars_from_panel(seed, backfill=True), 0)
         await wait_for_bars([worker], len(seed), timeout=300)
         print(f"seeded {len(seed):,} bars to {args.seed_end}; soaking {args.minutes:g} min at "
               f"{args.per_min:,.0f}/min, {later['date'].nunique()} days of bars to come", flush=True)

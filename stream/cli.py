@@ -73,7 +73,7 @@ def seed(data_dir: Path, bars_per_symbol: int) -> int:
     typer.echo(f"seeding {len(latest)} bars of {latest['symbol'].nunique()} symbols "
                f"up to {latest['date'].max().date()}")
     return asyncio.run(publish_bars(load_settings().kafka_client(), _topics().full_name("market.ticks"),
-                                    bars_from_panel(latest), rate=0))
+                                    bars_from_panel(latest, backfill=True), rate=0))
 
 
 @ops.command()
@@ -110,17 +110,25 @@ def publish_chains(data_dir: Path = typer.Option(..., help="market data folder")
 def request(symbol: str = typer.Option(MARKET), horizons: str = ",".join(map(str, HORIZONS)),
             intervals: str = "0.68,0.95", user_id: str = "cli",
             timeout: float = 30.0) -> None:
-    """Send one forecast request over Kafka and print its result."""
+    """Send one forecast request over Kafka and print its result (exit status 1 for a refusal)."""
     from schemas import ForecastRequest
-    from stream.publish import request_forecast
+    from stream.client import ForecastClient, ForecastRefused
+    settings = load_settings()
     req = ForecastRequest(symbol=symbol, user_id=user_id,
                           forecast_horizons=[int(h) for h in horizons.split(",")],
                           confidence_intervals=[float(c) for c in intervals.split(",")])
-    t = _topics()
-    result = asyncio.run(request_forecast(load_settings().kafka_client(),
-                                          t.full_name("forecast.requests"),
-                                          t.full_name("forecast.results"), req, timeout))
-    typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+
+    async def ask():
+        async with ForecastClient(settings.stream.bootstrap_servers, settings.stream.topic_prefix, settings.access,
+                                  timeout_s=timeout, retries=0) as client:
+            return await client.ask(req)
+    try:
+        result, refused = asyncio.run(ask()), False
+    except ForecastRefused as e:
+        result, refused = e.result, True
+    typer.echo(orjson.dumps(result.model_dump(mode="json", exclude_none=True), option=orjson.OPT_INDENT_2).decode())
+    if refused:
+        raise typer.Exit(1)
 
 
 @ops.command()
