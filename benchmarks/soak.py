@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from features.data import load, select  # noqa: E402
 from persistence.config import PersistenceConfig  # noqa: E402
 from scripts.model_benchmark import request, traded, unlimited  # noqa: E402
-from stream.publish import bars_from_panel, publish_bars  # noqa: E402
+from stream.publish import bars_from_panel, publish_bars, series_from_panel  # noqa: E402
 from tests.services import fresh_database  # noqa: E402
 from tests.workers import SEED_BARS, free_port, new_worker, wait_for_bars  # noqa: E402
 
@@ -174,7 +174,7 @@ async def soak_on(database_url: str, args) -> tuple[list[dict], list[tuple[float
     samples, events = [], []
     try:
         worker.start()
-        await publish_bars(worker.kafka_client(), worker.topic("market.ticks"), bars_from_panel(seed, backfill=True), 0)
+        await publish_bars(worker.kafka_client(), worker.topic("market.ticks"), series_from_panel(seed), 0)
         await wait_for_bars([worker], len(seed), timeout=300)
         print(f"seeded {len(seed):,} bars to {args.seed_end}; soaking {args.minutes:g} min at "
               f"{args.per_min:,.0f}/min, {later['date'].nunique()} days of bars to come", flush=True)

@@ -11,11 +11,13 @@ from schemas.events import (
     QUANTILES,
     SCHEMA_VERSION,
     Bar,
+    BarSeries,
     BatchRequest,
     ChainQuote,
     ForecastRequest,
     OptionChain,
     RetrainCommand,
+    decode_ticks,
 )
 from schemas.results import (
     AttentionWeights,
@@ -42,7 +44,7 @@ from schemas.results import (
 )
 
 __all__ = [
-    "HORIZONS", "QUANTILE_KEYS", "QUANTILES", "SCHEMA_VERSION", "AttentionWeights", "Bar", "BatchRequest", "BatchResult", "ChainQuote", "DeadLetter", "ErrorInfo", "ForecastRequest",
+    "HORIZONS", "QUANTILE_KEYS", "QUANTILES", "SCHEMA_VERSION", "AttentionWeights", "Bar", "BarSeries", "BatchRequest", "BatchResult", "ChainQuote", "DeadLetter", "ErrorInfo", "ForecastRequest",
     "ForecastResult", "HorizonForecast", "ImpliedForecast", "ModelEvent", "OptionChain", "OptionGreeks", "OptionQuote", "OptionsInfo", "RegimeEvent", "RegimeInfo", "RegimeState", "RetrainCommand",
-    "RiskEvent", "RiskInfo", "RiskRule", "SchemaError", "ServedForecast", "SmileInfo", "StraddleGreeks", "SurfaceInfo", "decode", "encode",
+    "RiskEvent", "RiskInfo", "RiskRule", "SchemaError", "ServedForecast", "SmileInfo", "StraddleGreeks", "SurfaceInfo", "decode", "decode_ticks", "encode",
 ]

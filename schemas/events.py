@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from schemas.codec import decode
+
 SCHEMA_VERSION = 1
 # The contract's one home for both: a served model must produce exactly these (checked at start).
 HORIZONS = (1, 5, 10, 21)  # trading days
@@ -70,9 +72,66 @@ class Bar(Event):
     def day(self) -> date:
         return self.ts.date() if isinstance(self.ts, datetime) else self.ts
 
+    def each(self) -> list["Bar"]:
+        """The bars of the message, as for a BarSeries."""
+        return [self]
+
 
 NonNegative = Annotated[float, Field(ge=0), AfterValidator(_finite)]
 MAX_CHAIN_QUOTES = 10_000  # about 0.8 MB of JSON: under Kafka's default 1 MB message
+
+
+MAX_SERIES_BARS = 512  # a whole window; at most about 53 KB of JSON, under max_event_bytes
+
+
+class Columns(BaseModel):
+    """A symbol's bars column by column, oldest first."""
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    ts: Annotated[list[date], Field(min_length=1, max_length=MAX_SERIES_BARS)]
+    open: list[Price]
+    high: list[Price]
+    low: list[Price]
+    close: list[Price]
+    volume: list[NonNegative]
+
+    @model_validator(mode="after")
+    def _rows(self) -> "Columns":
+        n = len(self.ts)
+        if any(len(c) != n for c in (self.open, self.high, self.low, self.close, self.volume)):
+            raise ValueError(f"every column must hold the {n} bars that ts dates")
+        if any(a >= b for a, b in zip(self.ts, self.ts[1:])):
+            raise ValueError("ts must be strictly increasing")
+        if inverted := [str(t) for t, lo, h in zip(self.ts, self.low, self.high) if lo > h]:
+            raise ValueError(f"low is above high on {inverted[:5]}")
+        return self
+
+
+class BarSeries(Event):
+    """Many bars of one symbol in one message on `market.ticks`: a backfill (a seed, a
+    vendor's history). Each bar is checked and joins the window as a single Bar would,
+    but the window is stored, and the symbol's regime read, once for the series rather
+    than once per bar: a seed of 512 bars as one message instead of 512."""
+
+    symbol: Symbol
+    bars: Columns
+
+    @classmethod
+    def of(cls, bars: list[Bar]) -> "BarSeries":
+        """The series of `bars`, one symbol's, in date order (checked as they were built)."""
+        columns = {c: [getattr(b, c) for b in bars] for c in ("open", "high", "low", "close", "volume")}
+        return cls.model_construct(symbol=bars[0].symbol, bars=Columns.model_construct(
+            ts=[b.day for b in bars], **columns))
+
+    def each(self) -> list[Bar]:
+        """The series as single bars (validated already, column by column)."""
+        c = self.bars
+        return [Bar.model_construct(symbol=self.symbol, ts=t, open=o, high=h, low=lo, close=cl, volume=v)
+                for t, o, h, lo, cl, v in zip(c.ts, c.open, c.high, c.low, c.close, c.volume)]
+
+
+def decode_ticks(raw: bytes | None) -> Bar | BarSeries:
+    """A `market.ticks` value: one bar, or a series (the one form with "bars")."""
+    return decode(BarSeries if raw and b'"bars"' in raw else Bar, raw)
 
 
 class ChainQuote(BaseModel):

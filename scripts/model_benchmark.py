@@ -58,69 +58,52 @@ def schedule(args):
     return [(symbols[i % len(symbols)], float(t)) for i, t in enumerate(np.cumsum(gaps) - (gaps[0] if n else 0))]
 
 
-def report(latencies_ms: list[float], wall_s: float, errors: Counter, missing: int, sent: int) -> None:
+def report(latencies_ms: list[float], wall_s: float, errors: Counter, missing: int, sent: int) -> dict:
+    """Prints the run's figures, and returns them (per_min, and p50/p95/p99 in ms when any was answered)."""
     lat = np.asarray(latencies_ms)
     done = len(lat)
+    figures = {"sent": sent, "answered": done, "missing": missing, "errors": dict(errors), "per_min": done / wall_s * 60}
     print(f"sent {sent}, answered {done}, missing {missing}, errors {sum(errors.values())} {dict(errors)}")
     print(f"throughput {done / wall_s * 60:,.0f} forecasts/min ({done / wall_s:,.0f}/s over {wall_s:.1f} s)")
     if done:
         p50, p95, p99 = np.percentile(lat, [50, 95, 99])
+        figures |= {"p50": p50, "p95": p95, "p99": p99}
         print(f"latency ms: p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f}  max {lat.max():.1f}")
+    return figures
 
 
-async def run_kafka(args) -> None:
-    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-    from stream.config import EXACTLY_ONCE
-    prefix = os.environ.get("KAFKA_TOPIC_PREFIX", "")
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+async def run_kafka(args) -> dict:
+    """Each request through stream.client, timed from the call that sends it to its result."""
+    from schemas import ForecastRequest
+    from stream.client import ForecastClient, ForecastRefused, ForecastTimeout
+    from stream.settings import load_settings
+    settings = load_settings()
     plan = schedule(args)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
-    # what a subscriber of an exactly-once worker reads: only committed transactions
-    exactly_once = os.environ.get("TFT_PROCESSING_GUARANTEE") == EXACTLY_ONCE
-    isolation = "read_committed" if exactly_once else "read_uncommitted"
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level=isolation)
-    await producer.start()
-    await consumer.start()
-    sent_at: dict[str, float] = {}
-    got: dict[str, float] = {}
-    errors: Counter = Counter()
-    try:
-        results = prefix + "forecast.results"
-        consumer.assign([TopicPartition(results, p) for p in await producer.partitions_for(results)])
-        await consumer.seek_to_end()
-        for tp in consumer.assignment():
-            await consumer.position(tp)
+    latencies, answered_at, errors = [], [], Counter()
 
-        async def receive():
-            while len(got) < len(plan):
-                for messages in (await consumer.getmany(timeout_ms=200)).values():
-                    now = time.perf_counter()
-                    for m in messages:
-                        r = orjson.loads(m.value)
-                        rid = r.get("request_id")
-                        if rid in sent_at and rid not in got:
-                            got[rid] = now
-                            if r.get("status") != "ok":
-                                errors[r["error"]["code"]] += 1
+    async def one(client: ForecastClient, symbol: str) -> None:
+        sent = time.perf_counter()
+        try:
+            await client.ask(ForecastRequest.model_validate(request(symbol, args.user)))
+        except ForecastRefused as e:
+            errors[e.error.code] += 1
+        except ForecastTimeout:
+            return
+        answered_at.append(now := time.perf_counter())
+        latencies.append((now - sent) * 1000)
 
-        receiver = asyncio.create_task(receive())
+    s = settings.stream
+    async with ForecastClient(s.bootstrap_servers, s.topic_prefix, settings.access, timeout_s=args.timeout,
+                              retries=0) as client:
         start = time.perf_counter()
+        sends = []
         for symbol, at in plan:
             if (ahead := start + at - time.perf_counter()) > 0:
                 await asyncio.sleep(ahead)
-            body = request(symbol, args.user)
-            sent_at[body["request_id"]] = time.perf_counter()
-            await producer.send(prefix + "forecast.requests", orjson.dumps(body), key=symbol.encode())
-        await producer.flush()
-        try:
-            await asyncio.wait_for(receiver, timeout=args.timeout)
-        except TimeoutError:
-            pass
-        wall = max(got.values(), default=time.perf_counter()) - start
-    finally:
-        await producer.stop()
-        await consumer.stop()
-    report([(got[r] - sent_at[r]) * 1000 for r in got], wall, errors, len(plan) - len(got), len(plan))
+            sends.append(asyncio.create_task(one(client, symbol)))
+        await asyncio.gather(*sends)
+    wall = max(answered_at, default=time.perf_counter()) - start
+    return report(latencies, wall, errors, len(plan) - len(latencies), len(plan))
 
 
 async def run_http(args) -> None:
@@ -172,7 +155,7 @@ def main() -> None:
     p.add_argument("--requests", type=int, default=0, help="send exactly this many (Kafka: all at once without --rps)")
     p.add_argument("--symbols", default="", help="comma-separated; default the traded universe")
     p.add_argument("--user", default="benchmark")
-    p.add_argument("--timeout", type=float, default=120.0, help="Kafka: seconds to wait for the last results")
+    p.add_argument("--timeout", type=float, default=120.0, help="Kafka: seconds a request waits for its result")
     args = p.parse_args()
     if args.kafka and not (args.requests or args.rps):
         p.error("--kafka needs --requests N or --rps R")

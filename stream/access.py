@@ -1,5 +1,6 @@
 """Who may talk to the service: the credentials every Kafka client of the worker uses,
-and API keys with roles for the HTTP API.
+and API keys with roles for the HTTP API. No Faust here: stream/client.py connects with
+the same credentials from trading code (Faust's own are made in stream/app.py).
 
 Secrets are `SecretStr`: they print as stars, so a settings object in a log line, a
 traceback or a status page does not give them away.
@@ -9,8 +10,6 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-import faust
-from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from pydantic import SecretStr
 
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -54,7 +53,7 @@ def parse_api_keys(text: str) -> tuple[tuple[SecretStr, str], ...]:
     return tuple(out)
 
 
-def _ssl_context(config: AccessConfig) -> ssl.SSLContext | None:
+def ssl_context(config: AccessConfig) -> ssl.SSLContext | None:
     if not config.security_protocol.endswith("SSL"):
         return None
     context = ssl.create_default_context(cafile=str(config.ssl_cafile) if config.ssl_cafile else None)
@@ -63,19 +62,13 @@ def _ssl_context(config: AccessConfig) -> ssl.SSLContext | None:
     return context
 
 
-def broker_credentials(config: AccessConfig) -> faust.types.auth.CredentialsT | None:
-    """What Faust's own consumer, producer and admin client connect with."""
-    context = _ssl_context(config)
-    if config.security_protocol.startswith("SASL"):
-        return faust.SASLCredentials(username=config.sasl_username,
-                                     password=config.sasl_password.get_secret_value(),
-                                     mechanism=config.sasl_mechanism, ssl_context=context)
-    return faust.SSLCredentials(context) if context is not None else None
-
-
 def kafka_client_auth(config: AccessConfig) -> dict:
-    """The same credentials as keyword arguments of an aiokafka client of our own."""
-    return dict(credentials_to_aiokafka_auth(broker_credentials(config)))
+    """The credentials as keyword arguments of an aiokafka client of our own."""
+    auth = {"security_protocol": config.security_protocol, "ssl_context": ssl_context(config)}
+    if config.security_protocol.startswith("SASL"):
+        auth |= {"sasl_mechanism": config.sasl_mechanism, "sasl_plain_username": config.sasl_username,
+                 "sasl_plain_password": config.sasl_password.get_secret_value()}
+    return auth
 
 
 def role_of(config: AccessConfig, key: str | None) -> str | None:

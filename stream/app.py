@@ -1,8 +1,22 @@
 """The Faust application. Topics, tables and agents register on it by explicit import."""
-from stream.access import broker_credentials
+import faust
+
+from stream.access import AccessConfig, ssl_context
 from stream.consumer import App
 from stream.recovery import Assignor, Tables
 from stream.settings import load_settings
+
+
+def broker_credentials(config: AccessConfig) -> faust.types.auth.CredentialsT | None:
+    """What Faust's own consumer, producer and admin client connect with: the credentials
+    of stream.access.kafka_client_auth, in Faust's types."""
+    context = ssl_context(config)
+    if config.security_protocol.startswith("SASL"):
+        return faust.SASLCredentials(username=config.sasl_username,
+                                     password=config.sasl_password.get_secret_value(),
+                                     mechanism=config.sasl_mechanism, ssl_context=context)
+    return faust.SSLCredentials(context) if context is not None else None
+
 
 settings = load_settings()
 _s = settings.stream

@@ -68,12 +68,12 @@ def up(data_dir: Path = typer.Option(None, help="market data folder; default $MA
 def seed(data_dir: Path, bars_per_symbol: int) -> int:
     """Publish the newest `bars_per_symbol` bars of every symbol so forecasts can be served at once."""
     from features.data import load
-    from stream.publish import bars_from_panel, publish_bars
+    from stream.publish import publish_bars, series_from_panel
     latest = load(data_dir).all_bars().groupby("symbol", group_keys=False).tail(bars_per_symbol)
     typer.echo(f"seeding {len(latest)} bars of {latest['symbol'].nunique()} symbols "
                f"up to {latest['date'].max().date()}")
     return asyncio.run(publish_bars(load_settings().kafka_client(), _topics().full_name("market.ticks"),
-                                    bars_from_panel(latest, backfill=True), rate=0))
+                                    series_from_panel(latest), rate=0))
 
 
 @ops.command()

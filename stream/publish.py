@@ -12,32 +12,42 @@ from features.chains import QUOTES, ChainDay
 from features.cross_asset import is_context
 from features.data import COLUMNS
 from features.quality import QualityConfig, bar_problems
-from schemas import Bar, ChainQuote, OptionChain, SchemaError, decode, encode
+from schemas import Bar, BarSeries, ChainQuote, OptionChain, SchemaError, decode_ticks, encode
+from schemas.events import MAX_SERIES_BARS, Columns
 
 
-def bars_from_panel(panel: pd.DataFrame, backfill: bool = False) -> list[Bar]:
-    """Panel rows as bars in time order, symbols interleaved as a live feed has them; or,
-    for a `backfill`, a series at a time, the context series first.
-
-    Interleaved, a worker's batch of a thousand bars holds a bar or two of each symbol,
-    and stores each symbol's whole window (24 KB at 512 bars) to its changelog once per
-    bar: 6 MB per symbol for a seed. A series at a time, it stores a window once per run
-    of its bars in a batch, and each equity's regime finds VIX's window already whole.
-    """
-    if backfill:
-        rows = panel.assign(_later=~panel["symbol"].map(is_context)).sort_values(
-            ["_later", "symbol", "date"], kind="stable")
-    else:
-        rows = panel.sort_values(["date", "symbol"], kind="stable")
+def bars_from_panel(panel: pd.DataFrame) -> list[Bar]:
+    """Panel rows as bars in time order, symbols interleaved as a live feed has them."""
+    rows = panel.sort_values(["date", "symbol"], kind="stable")
     return [Bar(symbol=s, ts=d.date(), open=o, high=h, low=lo, close=c, volume=float(v))
             for d, s, o, h, lo, c, v in rows[["date", "symbol", "open", "high", "low", "close",
                                                "volume"]].itertuples(index=False)]
 
 
-async def publish_bars(client: dict, topic: str, bars: list[Bar], rate: float,
+def series_from_panel(panel: pd.DataFrame) -> list[BarSeries]:
+    """Panel rows as a backfill: each symbol's bars in series of up to MAX_SERIES_BARS,
+    the context series first, so that each equity's regime finds VIX's window whole.
+
+    Sent bar by bar, a seed cost a worker one message, one stored window (24 KB at 512
+    bars, to the changelog as well) and one regime event per bar: 6 MB of changelog per
+    symbol, and under 700 bars/s at 550 symbols. As series, each of those is once per series.
+    """
+    rows = panel.assign(_later=~panel["symbol"].map(is_context)).sort_values(["_later", "symbol", "date"],
+                                                                              kind="stable")
+    series = []
+    for _, one in rows.groupby(["_later", "symbol"], sort=False):
+        for at in range(0, len(one), MAX_SERIES_BARS):
+            chunk = one.iloc[at:at + MAX_SERIES_BARS]
+            series.append(BarSeries(symbol=chunk["symbol"].iat[0], bars=Columns(
+                ts=[d.date() for d in chunk["date"]],
+                **{c: chunk[c].astype(float).tolist() for c in ("open", "high", "low", "close", "volume")})))
+    return series
+
+
+async def publish_bars(client: dict, topic: str, bars: list[Bar] | list[BarSeries], rate: float,
                        progress: bool = True) -> int:
-    """Send `bars` keyed by symbol; `rate` bars per second, 0 for as fast as the broker
-    takes. `client`: aiokafka's connection arguments (`Settings.kafka_client`)."""
+    """Send `bars` (or series) keyed by symbol; `rate` messages per second, 0 for as fast
+    as the broker takes. `client`: aiokafka's connection arguments (`Settings.kafka_client`)."""
     producer = AIOKafkaProducer(**client, acks="all", linger_ms=20)
     await producer.start()
     try:
@@ -91,12 +101,11 @@ async def bars_on(client: dict, topic: str, keep: Callable[[Bar], bool] = lambda
             for messages in (await consumer.getmany(timeout_ms=1000)).values():
                 for m in messages:
                     try:
-                        b = decode(Bar, m.value)
+                        item = decode_ticks(m.value)
                     except SchemaError:
                         continue  # refused to the DLQ when it came
-                    if not keep(b):
-                        continue
-                    rows.append((pd.Timestamp(b.day), b.symbol, b.open, b.high, b.low, b.close, b.volume))
+                    rows += [(pd.Timestamp(b.day), b.symbol, b.open, b.high, b.low, b.close, b.volume)
+                             for b in item.each() if keep(b)]
     finally:
         await consumer.stop()
     df = pd.DataFrame(rows, columns=["date", "symbol", "open", "high", "low", "close", "volume"])

@@ -1,4 +1,5 @@
-"""Every topic the service reads or writes. Names are the wire contract; see the README.
+"""Every topic the service reads or writes, declared on the Faust app. Their names are the
+wire contract, in stream/names.py; see the README.
 
 The by-symbol topics and the ledger are internal: keyed by symbol and written by the
 workers alone, so each event sits in its symbol's home partition (stream.keys).
@@ -7,24 +8,9 @@ from schemas import encode
 from stream import metrics
 from stream.app import app, settings
 from stream.config import EXACTLY_ONCE
-
-MARKET_TICKS = "market.ticks"
-OPTIONS_QUOTES = "options.quotes"
-FORECAST_REQUESTS = "forecast.requests"
-FORECAST_RESULTS = "forecast.results"
-REGIME_EVENTS = "regime.events"
-RISK_EVENTS = "risk.events"
-MODEL_COMMANDS = "model.commands"
-MODEL_EVENTS = "model.events"
-INPUTS = (MARKET_TICKS, OPTIONS_QUOTES, FORECAST_REQUESTS, MODEL_COMMANDS)
-OUTPUTS = (FORECAST_RESULTS, REGIME_EVENTS, RISK_EVENTS, MODEL_EVENTS)
-BY_SYMBOL = ".by-symbol"
-FORECAST_LEDGER = "forecast.ledger"
-INTERNAL = (MARKET_TICKS + BY_SYMBOL, FORECAST_REQUESTS + BY_SYMBOL, FORECAST_LEDGER)
-
-
-def dlq(name: str) -> str:
-    return f"{name}.dlq"
+from stream.names import (BY_SYMBOL, DEAD_LETTERED, FORECAST_LEDGER, FORECAST_REQUESTS, FORECAST_RESULTS,
+                          MARKET_TICKS, MODEL_COMMANDS, MODEL_EVENTS, OPTIONS_QUOTES, REGIME_EVENTS, RISK_EVENTS, dlq,
+                          names)
 
 
 def full_name(name: str) -> str:
@@ -32,7 +18,7 @@ def full_name(name: str) -> str:
 
 
 def all_names() -> list[str]:
-    return [full_name(n) for n in (*INPUTS, *OUTPUTS, *INTERNAL, *map(dlq, (*INPUTS, FORECAST_LEDGER, REGIME_EVENTS, RISK_EVENTS)))]
+    return [full_name(n) for n in names()]
 
 
 def _topic(name: str):
@@ -51,7 +37,7 @@ requests_by_symbol = _topic(FORECAST_REQUESTS + BY_SYMBOL)
 forecast_ledger = _topic(FORECAST_LEDGER)
 model_commands = _topic(MODEL_COMMANDS)
 model_events = _topic(MODEL_EVENTS)
-dead_letters = {name: _topic(dlq(name)) for name in (*INPUTS, FORECAST_LEDGER, REGIME_EVENTS, RISK_EVENTS)}
+dead_letters = {name: _topic(dlq(name)) for name in DEAD_LETTERED}
 if settings.stream.processing_guarantee == EXACTLY_ONCE:
     # whose offsets commit in a transaction with the outputs they caused (stream/delivery.py)
     app.transactional_topics = frozenset(t.get_topic_name() for t in (forecast_requests, requests_by_symbol))

@@ -16,7 +16,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from features.data import load, select
-from stream.publish import bars_from_panel, publish_bars
+from stream.publish import bars_from_panel, publish_bars, series_from_panel
 from stream.settings import load_settings
 from tests.helpers import until
 from tests.services import redis_settings
@@ -137,7 +137,7 @@ async def seed_bars(data_dir, workers: list[Worker], symbols: list[str]) -> None
     """Publish the last SEED_BARS bars of `symbols` and wait until the workers hold them."""
     bars = select(load(data_dir).all_bars(), symbols, end="2023-12-29")
     seed = bars.groupby("symbol", group_keys=False).tail(SEED_BARS)
-    await publish_bars(workers[0].kafka_client(), workers[0].topic("market.ticks"), bars_from_panel(seed, backfill=True), 0,
+    await publish_bars(workers[0].kafka_client(), workers[0].topic("market.ticks"), series_from_panel(seed), 0,
                        progress=False)
     await wait_for_bars(workers, len(seed))
 

@@ -6,7 +6,9 @@ it arrives, against its window on the symbol's home partition. Bars that arrive 
 their home partition are applied at once; the others (keyless, or hashed by another
 client's partitioner) go through market.ticks.by-symbol first. Bars are applied a
 batch at a time: each window is decoded and stored once per batch, however many of its
-bars the batch holds.
+bars the batch holds. A series (schemas.BarSeries, a backfill) is many bars of one
+symbol in one message: its bars are checked and join one by one, and its symbol's regime
+is read once, at its last bar.
 """
 import time
 from collections import defaultdict
@@ -16,7 +18,7 @@ from features.cross_asset import is_context
 from features.data_quality import last_bar
 from features.quality import bar_problems, fits_window, is_traded
 from features.window import BarWindow, append_bar
-from schemas import Bar, SchemaError, decode, encode
+from schemas import Bar, BarSeries, SchemaError, decode_ticks, encode
 from stream import metrics
 from stream.batches import at_home, batches
 from stream.dlq import send_dead_letter
@@ -28,9 +30,10 @@ from stream.topics import MARKET_TICKS, bars_by_symbol, market_ticks
 BATCH, WITHIN_S = 1000, 0.05
 
 
-def apply_bars(settings, events: list, bars: list[Bar]) -> tuple[list[tuple[object, str]], list[tuple[object, BarWindow]]]:
-    """Add `bars` to their windows, in order; returns the (event, reason) of those that
-    do not fit, and the (event, window after it) of those that joined. `events[i]`
+def apply_bars(settings, events: list, bars: list[Bar]) -> tuple[list[tuple[object, Bar, str]],
+                                                                 list[tuple[object, BarWindow]]]:
+    """Add `bars` to their windows, in order; returns the (event, bar, reason) of those
+    that do not fit, and the (event, window after it) of those that joined. `events[i]`
     carried `bars[i]`, on its symbol's home partition."""
     by_symbol = defaultdict(list)
     for event, bar in zip(events, bars):
@@ -40,7 +43,7 @@ def apply_bars(settings, events: list, bars: list[Bar]) -> tuple[list[tuple[obje
         window = old = windows.get(symbol)
         for event, bar in items:
             if (reason := fits_window(bar, window, settings.quality, settings.stream.window_bars)) is not None:
-                refused.append((event, reason))
+                refused.append((event, bar, reason))
             else:
                 window = append_bar(window, bar, settings.stream.window_bars)
                 joined.append((event, window))
@@ -60,32 +63,58 @@ def apply_bars(settings, events: list, bars: list[Bar]) -> tuple[list[tuple[obje
     return refused, joined
 
 
-async def decoded(rt, events, source: str) -> tuple[list, list[Bar]]:
-    """The events that hold a possible bar, and their bars; the others to the DLQ."""
+def _refusal(item: Bar | BarSeries, reasons: list[tuple[Bar, str]]) -> str:
+    """The dead letter's reason for `reasons` (bar, why) among the bars of `item`."""
+    if isinstance(item, Bar):
+        return reasons[0][1]
+    listed = "; ".join(f"{bar.day}: {why}" for bar, why in reasons[:5])
+    return f"{len(reasons)} of the series' bars refused: {listed}" + ("; ..." if len(reasons) > 5 else "")
+
+
+async def decoded(rt, events, source: str) -> tuple[list, list[Bar | BarSeries]]:
+    """The events that hold possible bars, and their bars or series (less the impossible
+    bars of a series); the impossible to the DLQ."""
     settings = rt.settings
     today = datetime.now(UTC).date()
-    good_events, bars = [], []
+    good_events, items = [], []
     for event in events:
         try:
             check_size(event.value, settings.stream.max_event_bytes)
-            bar = decode(Bar, event.value)
-            check_key(event.key, bar.symbol, exact=True)
+            item = decode_ticks(event.value)
+            check_key(event.key, item.symbol, exact=True)
         except SchemaError as e:
             await send_dead_letter(rt.delivery, event, source, str(e))
             continue
-        if problems := bar_problems(bar, settings.quality, today):
-            await send_dead_letter(rt.delivery, event, source, "; ".join(problems))
-            continue
+        bars = item.each()
+        impossible = [(bar, "; ".join(p)) for bar in bars if (p := bar_problems(bar, settings.quality, today))]
+        if impossible:
+            await send_dead_letter(rt.delivery, event, source, _refusal(item, impossible))
+            if len(impossible) == len(bars):
+                continue
+            refused = {id(bar) for bar, _ in impossible}
+            item = BarSeries.of([bar for bar in bars if id(bar) not in refused])
         good_events.append(event)
-        bars.append(bar)
-    return good_events, bars
+        items.append(item)
+    return good_events, items
 
 
-async def apply(rt, events: list, bars: list[Bar]) -> None:
-    refused, joined = apply_bars(rt.settings, events, bars)
-    for event, reason in refused:
-        await send_dead_letter(rt.delivery, event, MARKET_TICKS, reason)
-    await track(rt, joined)
+async def apply(rt, events: list, items: list[Bar | BarSeries]) -> None:
+    """Add the bars of `items` (`events[i]` carried `items[i]`); one dead letter per
+    message for the bars that do not fit, and a regime read per bar, or per series."""
+    events_of_bars, bars, messages = [], [], {}
+    for event, item in zip(events, items):
+        held = item.each()
+        events_of_bars += [event] * len(held)
+        bars += held
+        messages[id(event)] = item
+    refused, joined = apply_bars(rt.settings, events_of_bars, bars)
+    by_message: dict[int, tuple[object, list[tuple[Bar, str]]]] = {}
+    for event, bar, reason in refused:
+        by_message.setdefault(id(event), (event, []))[1].append((bar, reason))
+    for event, reasons in by_message.values():
+        await send_dead_letter(rt.delivery, event, MARKET_TICKS, _refusal(messages[id(event)], reasons))
+    await track(rt, [(event, window) for i, (event, window) in enumerate(joined)
+                     if isinstance(messages[id(event)], Bar) or i + 1 == len(joined) or joined[i + 1][0] is not event])
 
 
 def install(rt) -> None:

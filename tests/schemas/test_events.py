@@ -3,8 +3,8 @@ import re
 import orjson
 import pytest
 
-from schemas import Bar, DeadLetter, ForecastRequest, ForecastResult, OptionChain, SchemaError, decode, encode
-from schemas.events import MAX_CHAIN_QUOTES
+from schemas import Bar, BarSeries, DeadLetter, ForecastRequest, ForecastResult, OptionChain, SchemaError, decode, decode_ticks, encode
+from schemas.events import MAX_CHAIN_QUOTES, MAX_SERIES_BARS
 
 GOOD_BAR = {"symbol": "SPY", "ts": "2023-12-29", "open": 476.49, "high": 477.03, "low": 473.3,
             "close": 475.31, "volume": 122_283_100}
@@ -38,6 +38,33 @@ def test_symbol_is_normalised():
 def test_bad_bars_are_refused_with_a_reason(body, reason):
     with pytest.raises(SchemaError, match=reason.replace("(", r"\(")):
         decode(Bar, body)
+
+
+def series(n: int = 3, **changes) -> bytes:
+    columns = {"ts": [f"2023-12-{d:02d}" for d in range(1, n + 1)], "open": [476.49] * n, "high": [477.03] * n,
+               "low": [473.3] * n, "close": [475.31] * n, "volume": [122_283_100] * n}
+    return orjson.dumps({"symbol": "spy", "bars": {**columns, **changes}})
+
+
+def test_a_series_is_its_bars_and_a_market_ticks_value_is_either_form():
+    s = decode_ticks(series())
+    assert isinstance(s, BarSeries) and decode(BarSeries, encode(s)) == s
+    assert s.each() == [decode(Bar, raw(ts=f"2023-12-0{d}")) for d in (1, 2, 3)]
+    assert BarSeries.of(s.each()) == s
+    assert decode_ticks(raw()).each() == [decode(Bar, raw())]
+
+
+@pytest.mark.parametrize("body, reason", [
+    (series(close=[475.31] * 2), "every column must hold the 3 bars"),
+    (series(ts=["2023-12-01", "2023-12-01", "2023-12-02"]), "ts must be strictly increasing"),
+    (series(low=[473.3, 480.0, 473.3]), r"low is above high on \['2023-12-02'\]"),
+    (series(close=[475.31, -1.0, 475.31]), "bars.close.1: Input should be greater than 0"),
+    (series(MAX_SERIES_BARS + 1), f"at most {MAX_SERIES_BARS} items"),
+    (series(0), "at least 1 item"),
+])
+def test_bad_series_are_refused_with_a_reason(body, reason):
+    with pytest.raises(SchemaError, match=reason):
+        decode_ticks(body)
 
 
 def test_request_defaults_match_the_contract():

@@ -10,6 +10,8 @@ import orjson
 import pytest
 
 from features.data import load, select
+from schemas import encode
+from stream.publish import series_from_panel
 from tests.workers import publish_and_wait
 
 pytestmark = pytest.mark.integration
@@ -56,3 +58,33 @@ async def test_every_bar_reads_the_regime_again_and_changes_are_kept(worker, kaf
     finally:
         await conn.close()
     assert kept == changes
+
+
+
+async def test_a_series_joins_bar_by_bar_and_its_regime_is_read_once(worker, kafka, data_dir):
+    """A backfill as one message: its impossible bar and its misfit go to the DLQ with
+    their days, the others join, and the symbol's regime is read at the series' end."""
+    symbol = "PG"  # no other test gives the shared worker its bars
+    bars = select(load(data_dir).all_bars(), [symbol], end="2023-12-29").tail(400).reset_index(drop=True)
+    bars.loc[100, ["open", "high", "low", "close"]] *= 3  # a possible bar, but a jump no window takes
+    bars.loc[200, "open"] = bars.loc[200, "high"] * 1.5  # open above the day's high: impossible
+    (series,) = series_from_panel(bars)
+    await kafka.send(worker.topic("market.ticks"), encode(series), symbol.encode())
+
+    def mine(values: list[dict]) -> list[dict]:
+        return [v for v in values if v.get("key", v.get("symbol")) == symbol]
+    letters = mine(await kafka.collect(worker.topic("market.ticks.dlq"), lambda vs: len(mine(vs)) >= 2, timeout=60))
+    why = {l["reason"].split(": ")[1]: l["reason"].split(": ")[2] for l in letters}  # day -> its problem
+    assert why.keys() == {str(bars.loc[i, "date"].date()) for i in (100, 200)}
+    assert why[str(bars.loc[100, "date"].date())].startswith("close") and \
+        why[str(bars.loc[200, "date"].date())].startswith("open")
+    assert all(l["reason"].startswith("1 of the series' bars refused: ") for l in letters)
+
+    await kafka.collect(worker.topic("regime.events"), lambda vs: mine(vs), timeout=60)
+    await asyncio.sleep(1)  # a second event, were there one per bar, would be on the topic by now
+    (event,) = mine(await kafka.collect(worker.topic("regime.events"), lambda vs: True))
+    assert event["as_of"] == "2023-12-29"
+    async with httpx.AsyncClient(base_url=worker.url) as http:
+        result = (await http.post("/forecast/generate", content=orjson.dumps({"symbol": symbol}))).json()
+    assert result["status"] == "ok", result
+    assert result["symbol_regime"]["name"] == event["regime"]["name"]
