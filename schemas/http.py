@@ -176,6 +176,8 @@ RESULT_EXAMPLE = {
                    "volatility": 0.0209, "prob_up": 0.561}],
     "regime": {"name": "Sideways", "confidence": 0.9995,
                "probabilities": {"Bull": 0.0, "Bear": 0.0005, "Sideways": 0.9995, "Crisis": 0.0}},
-    "risk": {"vol_ratio": 0.705, "interval_scale": 1.0, "var_95": 0.0141},
+    "risk": {"level": "normal", "interval_scale": 1.0, "var_95": 0.0141, "raw_var_95": 0.0141,
+             "rules": [{"name": "drawdown", "value": 1.0, "factor": 1.0, "applied": True,
+                        "reason": "the price is 0% below its 252-session high"}]},
     "latency_ms": 57.7, "disclaimer": DISCLAIMER,
 }

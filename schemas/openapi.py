@@ -3,6 +3,8 @@
 Pydantic writes JSON Schema 2020-12, which is OpenAPI 3.1's own dialect, so the body
 schemas go in as they are; only the operations are written here.
 """
+from collections.abc import Collection, Iterable
+
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
@@ -41,9 +43,16 @@ def _refusals(*, keyed: bool) -> dict:
     return out
 
 
-def document(version: str) -> dict:
-    _, defs = models_json_schema([(m, "validation" if m in _INPUTS else "serialization") for m in _MODELS],
+def component_schemas(models: Iterable[type[BaseModel]], inputs: Collection[type[BaseModel]]) -> dict:
+    """The JSON schemas of `models` and of the models they hold, by name, referring to each
+    other under #/components/schemas/ (where OpenAPI 3.1 and AsyncAPI 3.0 both keep them):
+    an input's as it is validated, any other's as the service writes it."""
+    _, defs = models_json_schema([(m, "validation" if m in inputs else "serialization") for m in models],
                                  ref_template="#/components/schemas/{model}")
+    return defs["$defs"]
+
+
+def document(version: str) -> dict:
     keyed = [{"apiKey": []}, {}]  # a key is needed only where keys are configured
     return {
         "openapi": "3.1.0",
@@ -51,7 +60,7 @@ def document(version: str) -> dict:
                  "description": "Multi-horizon price forecasts from a Temporal Fusion Transformer. "
                                 "The same requests and results travel on Kafka (README)."},
         "components": {
-            "schemas": defs["$defs"],
+            "schemas": component_schemas(_MODELS, _INPUTS),
             "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}},
         },
         "paths": {
@@ -197,5 +206,10 @@ def document(version: str) -> dict:
                                       "responses": {"200": {"description": "OpenAPI 3.1",
                                                             "content": {"application/json": {
                                                                 "schema": {"type": "object"}}}}}}},
+            "/asyncapi.json": {"get": {"operationId": "asyncapi",
+                                       "summary": "The AsyncAPI 3.0 document of the Kafka topics",
+                                       "responses": {"200": {"description": "AsyncAPI 3.0 (stream/asyncapi.py)",
+                                                             "content": {"application/json": {
+                                                                 "schema": {"type": "object"}}}}}}},
         },
     }

@@ -1,5 +1,5 @@
-"""What operators and orchestrators ask: liveness, readiness, health, metrics, the API
-document, and each user's rate-limit tier."""
+"""What operators and orchestrators ask: liveness, readiness, health, metrics, the HTTP
+API's document and the Kafka topics', and each user's rate-limit tier."""
 import asyncio
 
 from faust.web import Request, Response, View
@@ -11,6 +11,7 @@ from persistence.queries import queries
 from schemas import SchemaError, decode
 from schemas.http import USER_ID, TierChange
 from schemas.openapi import document
+from stream import asyncapi
 from stream.views.replies import audit, body, error, json, refused, too_large
 
 
@@ -116,3 +117,10 @@ def install(rt) -> None:
     class OpenAPI(View):
         async def get(self, request: Request) -> Response:
             return json(self, document((await rt.opened()).service.model_version))
+
+    topics_document = asyncapi.document()  # of the code, not of the model served: the same all the worker's life
+
+    @rt.app.page("/asyncapi.json")
+    class AsyncAPI(View):
+        async def get(self, request: Request) -> Response:
+            return json(self, topics_document)
