@@ -15,11 +15,23 @@ KUBE_VERSION := 1.30.0
 TOXIPROXY_VERSION := v2.5.0
 TOXIPROXY := .tools/toxiproxy-$(TOXIPROXY_VERSION)
 
-.PHONY: setup run test test-unit system-packages model k8s clean
+# The official AsyncAPI CLI, pinned by tools/asyncapi/package-lock.json (tests/stream/test_asyncapi.py).
+ASYNCAPI_CLI := tools/asyncapi/node_modules/.installed
 
-# The five are independent, and mostly wait on the network or build Go on one core: side by side.
+.PHONY: setup run test test-unit system-packages model k8s docs asyncapi clean
+
+# The six are independent, and mostly wait on the network or build Go on one core: side by side.
 setup:
-	$(MAKE) --no-print-directory -j5 -O $(VENV)/.installed .kafka/libs/.fetched system-packages $(HELM) $(TOXIPROXY)
+	$(MAKE) --no-print-directory -j6 -O $(VENV)/.installed .kafka/libs/.fetched system-packages $(HELM) $(TOXIPROXY) \
+	    $(ASYNCAPI_CLI)
+
+$(ASYNCAPI_CLI): tools/asyncapi/package-lock.json
+	npm ci --prefix tools/asyncapi --no-audit --no-fund --prefer-offline
+	touch $@
+
+# The committed AsyncAPI document of the Kafka topics, generated from the schemas.
+asyncapi: $(VENV)/.installed
+	$(VENV)/bin/python -m stream.asyncapi > docs/asyncapi.json
 
 $(HELM):
 	mkdir -p .tools/bin
@@ -65,6 +77,10 @@ model: $(VENV)/.installed
 
 test: setup
 	MARKET_DATA_DIR=$(DATA_DIR) scripts/with_services.sh $(VENV)/bin/pytest -q -p no:cacheprovider
+
+# The documentation site, built as tests/deploy/test_docs.py builds it: strict, into site/ (git-ignored).
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # Fast tests that need no services.
 test-unit: $(VENV)/.installed

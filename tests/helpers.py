@@ -1,6 +1,7 @@
 """Small builders shared by tests: bars and windows from real panel rows."""
 import asyncio
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -9,6 +10,7 @@ from features.window import BarWindow, append_bar
 from schemas import Bar
 
 NO_CONTEXT = Context({})
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def bar(symbol="SPY", ts="2023-12-29", o=100.0, h=101.0, lo=99.0, c=100.5, v=1e6) -> Bar:
@@ -32,3 +34,10 @@ async def until(predicate, timeout: float, what: str):
             return value
         await asyncio.sleep(0.3)
     raise AssertionError(f"{what} within {timeout} s")
+
+
+def documentation() -> str:
+    """README.md and every page of the site under docs/, as one text: the facts that tests hold the
+    code to (a table of settings, of metrics, the request example) live on the site's pages."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    return "\n".join(p.read_text() for p in pages)

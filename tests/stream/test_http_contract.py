@@ -5,7 +5,6 @@ every answer to generated input, valid or not, must keep to it: no 5xx, a docume
 status, a body of the documented schema, and a message on every refusal.
 """
 import re
-from pathlib import Path
 
 import httpx
 import orjson
@@ -19,9 +18,9 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, negativ
 
 from schemas.http import REQUEST_EXAMPLE
 from schemas.openapi import document
+from tests.helpers import documentation
 
 pytestmark = pytest.mark.integration
-README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @schemathesis.check
@@ -78,14 +77,14 @@ async def test_every_answer_keeps_to_the_published_document(worker, mode):
                                                          else op.label not in STARTS_WORK))
 
 
-async def test_the_served_document_is_the_generated_one_with_the_readme_example(worker):
+async def test_the_served_document_is_the_generated_one_with_the_documented_example(worker):
     async with httpx.AsyncClient() as client:
         served = (await client.get(worker.url + "/openapi.json")).json()
         version = (await client.get(worker.url + "/model/status")).json()["model_version"]
     assert served == document(version)
     example = served["paths"]["/forecast/generate"]["post"]["requestBody"]["content"]["application/json"]["example"]
-    readme_row = next(line for line in README.read_text().splitlines() if line.startswith("| `forecast.requests`"))
-    assert orjson.loads(re.search(r"`(\{.*?\})`", readme_row).group(1)) == example == REQUEST_EXAMPLE
+    row = next(line for line in documentation().splitlines() if line.startswith("| `forecast.requests`"))
+    assert orjson.loads(re.search(r"`(\{.*?\})`", row).group(1)) == example == REQUEST_EXAMPLE
 
 
 async def test_a_body_over_the_limit_is_refused_with_413_unread(worker):

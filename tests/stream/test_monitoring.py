@@ -13,6 +13,7 @@ import yaml
 
 from features.data import load, select
 from monitoring import dashboards
+from tests.helpers import documentation
 from tests.workers import publish_and_wait
 
 pytestmark = pytest.mark.integration
@@ -100,15 +101,14 @@ def test_compose_provisions_what_is_committed():
     assert json.loads((ROOT / "monitoring/grafana/dashboards/consumer-lag.json").read_text())["uid"] == "tft-lag"
 
 
-def test_the_readme_lists_every_metric_with_its_labels():
+def test_the_documentation_lists_every_metric_with_its_labels():
     from prometheus_client.metrics import MetricWrapperBase
 
     from stream import metrics
-    readme = (ROOT / "README.md").read_text()
-    listed = dict(re.findall(r"^\| `(tft_[a-z0-9_]+)` \| \w+ \| ([^|]*) \|", readme, re.M))
+    listed = dict(re.findall(r"^\| `(tft_[a-z0-9_]+)` \| \w+ \| ([^|]*) \|", documentation(), re.M))
     served = [m for m in vars(metrics).values() if isinstance(m, MetricWrapperBase)]
     assert len(served) > 20
     for m in served:
         name = m._name if m._name.endswith("_total") or m._type != "counter" else f"{m._name}_total"
-        assert name in listed, f"{name} is not in the README's table"
+        assert name in listed, f"{name} is not in the documentation's table (docs/operating.md)"
         assert re.findall(r"`(\w+)`", listed[name]) == list(m._labelnames), name

@@ -1,15 +1,14 @@
 """train --config: YAML sections read into the two configs, every key documented in the
-README, and a key that is not one refused by name."""
+documentation (docs/research.md), and a key that is not one refused by name."""
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.helpers import documentation
 from tft.config import TFTConfig
 from tft.config_file import keys, read
 from tft.train import TrainConfig
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 def test_the_sections_are_read_into_the_configs(tmp_path):
@@ -35,7 +34,7 @@ def test_a_key_that_is_not_one_is_refused_by_name(tmp_path, text, says):
 
 
 def test_every_key_is_documented():
-    table = dict(re.findall(r"^\| `(\w+)` \| (model_config|training_config) \|", README, re.M))
+    table = dict(re.findall(r"^\| `(\w+)` \| (model_config|training_config) \|", documentation(), re.M))
     for section, kind in (("model_config", TFTConfig), ("training_config", TrainConfig)):
         for k in keys(kind):
-            assert table.get(k) == section, f"{section}.{k} is not in the README's table"
+            assert table.get(k) == section, f"{section}.{k} is not in the documentation's table"
