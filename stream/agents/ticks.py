@@ -33,8 +33,9 @@ BATCH, WITHIN_S = 1000, 0.05
 def apply_bars(settings, events: list, bars: list[Bar]) -> tuple[list[tuple[object, Bar, str]],
                                                                  list[tuple[object, BarWindow]]]:
     """Add `bars` to their windows, in order; returns the (event, bar, reason) of those
-    that do not fit, and the (event, window after it) of those that joined. `events[i]`
-    carried `bars[i]`, on its symbol's home partition."""
+    that do not fit, and for each event whose bars joined, the window after its last:
+    a series' intermediate windows are let go as it goes (512 of up to 24 KB each).
+    `events[i]` carried `bars[i]`, on its symbol's home partition."""
     by_symbol = defaultdict(list)
     for event, bar in zip(events, bars):
         by_symbol[bar.symbol].append((event, bar))
@@ -46,16 +47,18 @@ def apply_bars(settings, events: list, bars: list[Bar]) -> tuple[list[tuple[obje
                 refused.append((event, bar, reason))
             else:
                 window = append_bar(window, bar, settings.stream.window_bars)
-                joined.append((event, window))
+                if is_traded(symbol):
+                    for check in last_bar(window.dates, window.close):
+                        metrics.data_quality_flags.labels(check, symbol).inc()
+                if joined and joined[-1][0] is event:
+                    joined[-1] = (event, window)
+                else:
+                    joined.append((event, window))
         if window is not old:
             with as_event(items[-1][0]):
                 windows.put(window)
                 if is_context(symbol):
                     context_windows.put(window)
-    for _, window in joined:
-        if is_traded(window.symbol):
-            for check in last_bar(window.dates, window.close):
-                metrics.data_quality_flags.labels(check, window.symbol).inc()
     metrics.bars_total.inc(len(bars) - len(refused))
     now = time.time()
     for symbol in {window.symbol for _, window in joined}:
@@ -100,7 +103,7 @@ async def decoded(rt, events, source: str) -> tuple[list, list[Bar | BarSeries]]
 
 async def apply(rt, events: list, items: list[Bar | BarSeries]) -> None:
     """Add the bars of `items` (`events[i]` carried `items[i]`); one dead letter per
-    message for the bars that do not fit, and a regime read per bar, or per series."""
+    message for the bars that do not fit, and a regime read per message: per bar, or per series."""
     events_of_bars, bars, messages = [], [], {}
     for event, item in zip(events, items):
         held = item.each()
@@ -113,8 +116,7 @@ async def apply(rt, events: list, items: list[Bar | BarSeries]) -> None:
         by_message.setdefault(id(event), (event, []))[1].append((bar, reason))
     for event, reasons in by_message.values():
         await send_dead_letter(rt.delivery, event, MARKET_TICKS, _refusal(messages[id(event)], reasons))
-    await track(rt, [(event, window) for i, (event, window) in enumerate(joined)
-                     if isinstance(messages[id(event)], Bar) or i + 1 == len(joined) or joined[i + 1][0] is not event])
+    await track(rt, joined)
 
 
 def install(rt) -> None:
