@@ -47,12 +47,8 @@ class ForecastTimeout(TimeoutError):
 class ForecastClient:
     def __init__(self, bootstrap_servers: str, topic_prefix: str = "", security: AccessConfig = AccessConfig(),
                  timeout_s: float = 30.0, retries: int = 2, linger_ms: int = 5):
-        self.timeout_s, self.retries, self.prefix = timeout_s, retries, topic_prefix
+        self.timeout_s, self.retries, self.prefix, self.linger_ms = timeout_s, retries, topic_prefix, linger_ms
         self._kafka = {"bootstrap_servers": bootstrap_servers, **kafka_client_auth(security)}
-        self._producer = AIOKafkaProducer(**self._kafka, acks="all", linger_ms=linger_ms)
-        # read_committed: what an exactly-once worker's subscriber must read; the same as
-        # read_uncommitted from an at-least-once worker, which writes no transactions.
-        self._results = AIOKafkaConsumer(**self._kafka, enable_auto_commit=False, isolation_level="read_committed")
         self._waiting: dict[str, asyncio.Future] = {}
         # Requests join the producer's batches one at a time: when a batch is full, each
         # waiting sender would otherwise wake, and most wait again, every time one drains
@@ -68,19 +64,31 @@ class ForecastClient:
         await self.stop()
 
     async def start(self) -> None:
-        await self._producer.start()
-        await self._results.start()
-        topic = self.prefix + FORECAST_RESULTS
-        self._results.assign([TopicPartition(topic, p) for p in await self._producer.partitions_for(topic)])
-        # Fix the position before any request is sent: no result can come before it.
-        await self._results.seek_to_end()
-        for tp in self._results.assignment():
-            await self._results.position(tp)
+        # aiokafka's clients belong to the loop they are made in: made here, not in __init__.
+        self._producer = AIOKafkaProducer(**self._kafka, acks="all", linger_ms=self.linger_ms)
+        # read_committed: what an exactly-once worker's subscriber must read; the same as
+        # read_uncommitted from an at-least-once worker, which writes no transactions.
+        self._results = AIOKafkaConsumer(**self._kafka, enable_auto_commit=False, isolation_level="read_committed")
+        try:
+            await self._producer.start()
+            await self._results.start()
+            topic = self.prefix + FORECAST_RESULTS
+            self._results.assign([TopicPartition(topic, p) for p in await self._producer.partitions_for(topic)])
+            # Fix the position before any request is sent: no result can come before it.
+            await self._results.seek_to_end()
+            for tp in self._results.assignment():
+                await self._results.position(tp)
+        except BaseException:  # no broker, say: close what did start
+            await self._close()
+            raise
         self._reader = asyncio.create_task(self._read_results())
 
     async def stop(self) -> None:
         if self._reader is not None:
             self._reader.cancel()
+            await self._close()
+
+    async def _close(self) -> None:
         await self._producer.stop()
         await self._results.stop()
 
