@@ -30,12 +30,15 @@ async def stored_rows(database_url: str, model_version: str) -> int:
 
 
 def ensure_recent(settings: LifecycleSettings, data_dir: Path) -> tuple[str, str, int] | None:
-    """The served model's importance over the data's last quarter, stored once per model:
-    (version, first day, rows stored), or None when it was stored before."""
+    """The served model's importance over the data's last quarter, of the symbols it was
+    fitted on, stored once per model: (version, first day, rows stored), or None when it
+    was stored before. Of every symbol served, it held `make run` back in proportion: 9
+    minutes of interpretation before the worker started, at 5,500 symbols."""
     art = load_artifact(artifact_path_of(settings, settings.inference.model))
     url = settings.persistence.database_url
     if asyncio.run(stored_rows(url, art.version)):
         return None
     data = load(data_dir)
     start = (data.panel["date"].max() - RECENT).date().isoformat()
-    return art.version, start, asyncio.run(store(url, art.version, interpret_range(data, art, start)))
+    interp = interpret_range(data, art, start, symbols=list(art.spec.symbols))
+    return art.version, start, asyncio.run(store(url, art.version, interp))

@@ -54,9 +54,10 @@ def interpret(art: Artifact, series: list[SymbolSeries], idx: np.ndarray, batch_
 
 
 def interpret_range(data: MarketData, art: Artifact, start: str, end: str | None = None,
-                    progress: bool = True) -> Interpretation:
-    """`interpret` on every (symbol, day) with an origin from `start` to `end` (the data's end)."""
-    series = market_series(data, end)
+                    progress: bool = True, symbols: list[str] | None = None) -> Interpretation:
+    """`interpret` on every (symbol, day) with an origin from `start` to `end` (the data's
+    end), of the traded symbols or `symbols`."""
+    series = market_series(data, end, symbols)
     idx = sample_days(series, art.spec, np.datetime64(start, "D"),
                       np.datetime64(end, "D") if end else None, need_target=False)
     return interpret(art, series, idx, progress=progress)

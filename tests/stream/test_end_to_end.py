@@ -178,16 +178,15 @@ async def test_window_table_is_recovered_from_the_changelog(worker, kafka):
 
 
 async def test_feature_importance_is_stored_and_served(worker, database_url, data_dir):
-    from features.data import MarketData, load
+    from features.data import load
     from inference.models import resolve_artifact
     from lifecycle.importance import store
     from tft.artifact import load as load_artifact
     from tft.interpret import interpret_range
 
     art = load_artifact(resolve_artifact("default"))
-    data = load(data_dir)
-    spy = MarketData(panel=data.panel[data.panel["symbol"] == "SPY"], context=data.context)
-    interp = interpret_range(spy, art, "2023-12-20", "2023-12-29", progress=False)
+    interp = interpret_range(load(data_dir), art, "2023-12-20", "2023-12-29", progress=False, symbols=["SPY"])
+    assert set(interp.importance["symbol"]) - {"*"} == {"SPY"}
     assert await store(database_url, art.version, interp) > 0
     async with httpx.AsyncClient(base_url=worker.url) as client:
         resp = await client.get("/features/spy/importance", params={"horizon": 5})
