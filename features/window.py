@@ -102,3 +102,12 @@ def append_bar(window: BarWindow | None, bar: Bar, max_len: int) -> BarWindow:
             np.insert(getattr(window, c), i, v) for c, v in zip(_COLUMNS, values)
         ]
     return BarWindow(bar.symbol, *(a[-max_len:] for a in arrays))
+
+
+def extend(window: BarWindow | None, bars: list[Bar], max_len: int) -> BarWindow:
+    """The window with `bars`, all later than its last and in date order, added at its end
+    in one step: what `append_bar` gives one bar at a time, without a copy per bar."""
+    window = window or BarWindow.empty(bars[0].symbol)
+    days = np.array([np.datetime64(b.day, "D") for b in bars])
+    columns = (np.concatenate([getattr(window, c), [getattr(b, c) for b in bars]]) for c in _COLUMNS)
+    return BarWindow(window.symbol, np.concatenate([window.dates, days])[-max_len:], *(a[-max_len:] for a in columns))

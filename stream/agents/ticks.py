@@ -13,11 +13,14 @@ is read once, at its last bar.
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
+from itertools import groupby
+
+import numpy as np
 
 from features.cross_asset import is_context
-from features.data_quality import last_bar
+from features.data_quality import flags, last_bar
 from features.quality import bar_problems, fits_window, is_traded
-from features.window import BarWindow, append_bar
+from features.window import BarWindow, append_bar, extend
 from schemas import Bar, BarSeries, SchemaError, decode_ticks, encode
 from stream import metrics
 from stream.batches import at_home, batches
@@ -42,18 +45,26 @@ def apply_bars(settings, events: list, bars: list[Bar]) -> tuple[list[tuple[obje
     refused, joined = [], []
     for symbol, items in by_symbol.items():
         window = old = windows.get(symbol)
-        for event, bar in items:
-            if (reason := fits_window(bar, window, settings.quality, settings.stream.window_bars)) is not None:
-                refused.append((event, bar, reason))
-            else:
-                window = append_bar(window, bar, settings.stream.window_bars)
+        for _, message in groupby(items, key=lambda item: id(item[0])):  # a bar, or a series' bars
+            message = list(message)
+            if len(message) > 1 and (after := _appended(window, [bar for _, bar in message], settings)) is not None:
+                window = after
                 if is_traded(symbol):
-                    for check in last_bar(window.dates, window.close):
-                        metrics.data_quality_flags.labels(check, symbol).inc()
-                if joined and joined[-1][0] is event:
-                    joined[-1] = (event, window)
+                    _count_flags(symbol, flags(window.dates, window.close), len(message))
+                joined.append((message[0][0], window))
+                continue
+            for event, bar in message:
+                if (reason := fits_window(bar, window, settings.quality, settings.stream.window_bars)) is not None:
+                    refused.append((event, bar, reason))
                 else:
-                    joined.append((event, window))
+                    window = append_bar(window, bar, settings.stream.window_bars)
+                    if is_traded(symbol):
+                        for check in last_bar(window.dates, window.close):
+                            metrics.data_quality_flags.labels(check, symbol).inc()
+                    if joined and joined[-1][0] is event:
+                        joined[-1] = (event, window)
+                    else:
+                        joined.append((event, window))
         if window is not old:
             with as_event(items[-1][0]):
                 windows.put(window)
@@ -64,6 +75,26 @@ def apply_bars(settings, events: list, bars: list[Bar]) -> tuple[list[tuple[obje
     for symbol in {window.symbol for _, window in joined}:
         metrics.last_bar.labels(symbol).set(now)
     return refused, joined
+
+
+def _appended(window: BarWindow | None, bars: list[Bar], settings) -> BarWindow | None:
+    """The window with a series' `bars` added in one step, when each would join one by one
+    as the next after the window's last (the common case of a backfill); else None."""
+    if window is not None and len(window) and bars[0].day <= window.last_date:
+        return None
+    if is_traded(bars[0].symbol):
+        closes = np.array([b.close for b in bars])
+        before = closes[:-1] if window is None or not len(window) else np.concatenate([window.close[-1:], closes[:-1]])
+        if np.any(np.abs(np.log(closes[len(closes) - len(before):] / before)) > settings.quality.max_jump):
+            return None
+    return extend(window, bars, settings.stream.window_bars)
+
+
+def _count_flags(symbol: str, flagged: dict[str, np.ndarray], last: int) -> None:
+    """The data-quality flags of the `last` bars of a window, counted as each bar's would be."""
+    for check, per_bar in flagged.items():
+        if n := int(np.count_nonzero(per_bar[-last:])):
+            metrics.data_quality_flags.labels(check, symbol).inc(n)
 
 
 def _refusal(item: Bar | BarSeries, reasons: list[tuple[Bar, str]]) -> str:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from features.window import BarWindow, append_bar
+from features.window import BarWindow, append_bar, extend
 from tests.helpers import bar, window_of
 
 
@@ -39,3 +39,19 @@ def test_truncated_bytes_are_refused(panel):
     raw = window_of(panel, "SPY", "2020-03-31", 50).to_bytes()
     with pytest.raises(ValueError, match="not an encoded BarWindow"):
         BarWindow.from_bytes(raw[:-8])
+
+
+@pytest.mark.parametrize("held, max_len", [(0, 512), (100, 512), (500, 512), (100, 50)])
+def test_a_run_of_later_bars_extends_a_window_as_one_bar_at_a_time_would(panel, held, max_len):
+    rows = panel[panel["symbol"] == "AAPL"].tail(held + 120)
+    bars = [bar("AAPL", r.date, r.open, r.high, r.low, r.close, r.volume) for r in rows.itertuples(index=False)]
+    start = None
+    for b in bars[:held]:
+        start = append_bar(start, b, max_len)
+    one_by_one = start
+    for b in bars[held:]:
+        one_by_one = append_bar(one_by_one, b, max_len)
+    at_once = extend(start, bars[held:], max_len)
+    for name in ("dates", "open", "high", "low", "close", "volume"):
+        np.testing.assert_array_equal(getattr(at_once, name), getattr(one_by_one, name))
+    assert at_once.symbol == "AAPL" and at_once.to_bytes() == one_by_one.to_bytes()
