@@ -47,7 +47,8 @@ def served(q: np.ndarray, scales: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return lo, hi, adapted
 
 
-def _scales(g: pd.DataFrame) -> np.ndarray:
+def adapted_scales(g: pd.DataFrame) -> np.ndarray:
+    """(N, len(LEVELS)) the scales each row was served with (columns added by adapt)."""
     return g[[f"s_{round(c * 100)}" for c in LEVELS]].values
 
 
@@ -59,7 +60,7 @@ def scores(df: pd.DataFrame) -> pd.DataFrame:
         q, y, sigma = forecast_log_quantiles(g), g["y"].values, g["rw_sigma"].values
         row = {"horizon": h, "n": len(g)}
         raw_lo, raw_hi = intervals(q, LEVELS, np.ones(len(LEVELS)))
-        lo, hi, adapted_q = served(q, _scales(g))
+        lo, hi, adapted_q = served(q, adapted_scales(g))
         for j, c in enumerate(LEVELS):
             z = norm.ppf((1 + c) / 2)
             k = round(c * 100)
@@ -87,7 +88,7 @@ def plot_coverage(df: pd.DataFrame, path: Path, window: int = 63) -> Path:
         g = df[df["horizon"] == h].sort_values("date")
         q, y = forecast_log_quantiles(g), g["y"].values
         raw_lo, raw_hi = intervals(q, LEVELS, np.ones(len(LEVELS)))
-        lo, hi, _ = served(q, _scales(g))
+        lo, hi, _ = served(q, adapted_scales(g))
         for c, colour in ((0.68, "tab:blue"), (0.95, "tab:red")):
             j = LEVELS.index(c)
             by_day = pd.DataFrame({"date": g["date"].values,

@@ -11,6 +11,7 @@ from features.cross_asset import Context
 from features.window import BarWindow
 from inference.baseline import RandomWalkForecaster
 from inference.config import InferenceConfig
+from inference.dependence import Dependence, load as load_dependence_beside
 from inference.distribution import Distribution
 from regime.book import RegimeBook
 from schemas import HORIZONS, QUANTILES
@@ -122,6 +123,19 @@ def load_regime(config: InferenceConfig) -> RegimeBook | None:
         return regime_book_of(path)
     except ValueError as e:
         log.warning("%s: %s; forecasts go without regimes", regime_path(path), e)
+        return None
+
+
+def load_dependence(config: InferenceConfig) -> Dependence | None:
+    """The copula fitted beside the served TFT, if it has one: without it, books are joined
+    as if their symbols were independent (and their answers say so)."""
+    if config.model == "baseline":
+        return None
+    path = resolve_artifact(config.model, config.default_artifact)
+    try:
+        return load_dependence_beside(path)
+    except (ValueError, KeyError) as e:
+        log.warning("%s: %s; books are joined as independent", path, e)
         return None
 
 

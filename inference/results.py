@@ -47,7 +47,7 @@ def ok_result(*, request: ForecastRequest, request_id: str, as_of: date, last_cl
             implied=implied_at.get(h),
         ))
     return ForecastResult(
-        request_id=request_id, symbol=request.symbol, as_of=as_of, model_version=model_version,
+        request_id=request_id, symbol=request.symbol, as_of=as_of, last_close=last_close, model_version=model_version,
         status="ok", forecasts=forecasts, regime=regime, symbol_regime=symbol_regime, latency_ms=latency_ms, attention_weights=attention,
         options=options, risk=None if risk is None else risk.info(),
     )

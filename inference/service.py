@@ -23,6 +23,7 @@ from features.cross_asset import MARKET, Context
 from features.window import BarWindow
 from inference.batcher import MicroBatcher
 from inference.config import InferenceConfig
+from inference.dependence import Dependence
 from features.quality import window_problem
 from inference.distribution import Distribution
 from inference.greeks import risk_free_rate
@@ -139,6 +140,7 @@ class ForecastService:
             forecaster.predict, config.max_batch, config.max_wait_ms / 1000, on_batch)
         self.computed = 0  # distributions computed by the model, not found: for tests and metrics
         self._market: tuple[np.ndarray, RegimeInfo | None] | None = None  # (SPY closes read, their regime)
+        self.dependence: Dependence | None = None  # the copula books are joined by, fitted beside the model
 
     @property
     def model_version(self) -> str:

@@ -16,7 +16,7 @@ import asyncpg
 import numpy as np
 
 from inference.config import InferenceConfig
-from inference.models import Forecaster, check_contract, load_forecaster, load_regime
+from inference.models import Forecaster, check_contract, load_dependence, load_forecaster, load_regime
 from inference.service import ForecastService, HeldLevels, SharedForecasts
 from inference.serving import Gate, Serving
 from lifecycle.store import serving, verified
@@ -125,8 +125,10 @@ class ModelHost:
         forecaster = await asyncio.to_thread(load_forecaster, inference)
         check_contract(forecaster, self.window_bars)
         w = self.wiring
-        return ForecastService(forecaster, self.config, w.on_batch, await asyncio.to_thread(load_regime, inference),
-                               w.shared, w.regime_of, w.surface_of, w.on_cache, self.scales_of, self.told)
+        service = ForecastService(forecaster, self.config, w.on_batch, await asyncio.to_thread(load_regime, inference),
+                                  w.shared, w.regime_of, w.surface_of, w.on_cache, self.scales_of, self.told)
+        service.dependence = await asyncio.to_thread(load_dependence, inference)
+        return service
 
     async def follow_registry(self) -> None:
         """Serve the registry's active version once it is not the one served. A batch being

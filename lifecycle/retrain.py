@@ -23,7 +23,9 @@ import torch
 
 from features.cross_asset import Context
 from features.data import MarketData, load, with_bars
+from inference.dependence import path_beside as dependence_path, save as save_dependence
 from inference.models import regime_path, save_regime_book
+from lifecycle.dependence import fit as fit_dependence
 from lifecycle.settings import LifecycleSettings
 from lifecycle.store import active, artifact_path, promote, register, verified
 from regime.book import RegimeBook, fit_book
@@ -83,11 +85,13 @@ def retrain(settings: LifecycleSettings, job: RetrainJob, live_bars: pd.DataFram
         fit_regime(data, end, out, settings.regime)
     elif regime_path(init_path).is_file():  # an incremental retrain keeps the served regime book
         shutil.copyfile(regime_path(init_path), regime_path(out))
+    emit(step("progress", "fitting the copula on the candidate's own forecasts", 0.81))
+    save_dependence(fit_dependence(data, load_artifact(out), end), out)
     if settings.inference.runtime != "torch":  # the graph onnxruntime serves, made here, not in a worker
         emit(step("progress", "exporting the model for onnxruntime", 0.82))
         export_onnx(load_artifact(out), onnx_path(out))
     art = asyncio.run(register(url, out, store))
-    for made in (out, regime_path(out), onnx_path(out)):
+    for made in (out, regime_path(out), onnx_path(out), dependence_path(out)):
         made.unlink(missing_ok=True)
     emit(step("trained", f"candidate {art.version}", 0.85, version=art.version))
     gate_config = replace(settings.gate, symbols=job.symbols) if job.symbols else settings.gate

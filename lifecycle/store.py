@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from inference.config import InferenceConfig
+from inference.dependence import path_beside as dependence_path
 from inference.models import DEFAULT_ARTIFACT, regime_path, resolve_artifact
 from lifecycle.settings import LifecycleSettings
 from persistence.migrate import migrated
@@ -41,7 +42,7 @@ def stored(path: Path, store: Path, version: str) -> Path:
     target = store / f"{version}.pt"
     if path.resolve() != target.resolve():
         shutil.copyfile(path, target)
-        for sidecar in (regime_path, onnx_path):
+        for sidecar in (regime_path, onnx_path, dependence_path):
             if sidecar(path).is_file():
                 shutil.copyfile(sidecar(path), sidecar(target))
     return target

@@ -4,10 +4,11 @@ only those that name a registry version or store importance need the database.""
 import typer
 
 from lifecycle.settings import load_lifecycle_settings
-from research import models, scores
+from research import models, portfolio, scores
 
 research = typer.Typer()
-research.registered_commands += models.app.registered_commands + scores.app.registered_commands
+research.registered_commands += (models.app.registered_commands + scores.app.registered_commands
+                                 + portfolio.app.registered_commands)
 
 
 @research.callback()

@@ -168,7 +168,7 @@ BATCH_EXAMPLE = {"batch_id": "open-2024-01-02", "user_id": "user123", "symbols":
                  "forecast_horizons": [1, 5]}
 # A real one from `make run`, shortened to one horizon.
 RESULT_EXAMPLE = {
-    "schema_version": 1, "request_id": "abc", "symbol": "SPY", "as_of": "2023-12-29",
+    "schema_version": 1, "request_id": "abc", "symbol": "SPY", "as_of": "2023-12-29", "last_close": 475.31,
     "model_version": "tft-2023-12-29-052adec", "status": "ok",
     "forecasts": [{"horizon": 5, "point": 463.50,
                    "quantiles": {"0.1": 452.32, "0.25": 458.12, "0.5": 463.77, "0.75": 468.35, "0.9": 472.72},

@@ -12,12 +12,13 @@ from schemas.events import HORIZONS, BatchRequest, ForecastRequest, RetrainComma
 from schemas.http import (API_KEY_HEADER, BATCH_EXAMPLE, REQUEST_EXAMPLE, RESULT_EXAMPLE, ErrorBody, FeatureImportance, Health,
                           Job, JobAccepted, Liveness, ModelStatus, Promotion, PromoteCommand, Readiness, Rollback,
                           RollbackCommand, TierChange, TierSet, USER_ID)
+from schemas.portfolio import PORTFOLIO_EXAMPLE, PortfolioRequest, PortfolioResult
 from schemas.results import BatchResult, ForecastResult, RegimeState, SurfaceInfo
 
-_MODELS = (ForecastRequest, ForecastResult, BatchRequest, BatchResult, ErrorBody, Liveness, Readiness, Health, FeatureImportance,
+_MODELS = (ForecastRequest, ForecastResult, BatchRequest, BatchResult, PortfolioRequest, PortfolioResult, ErrorBody, Liveness, Readiness, Health, FeatureImportance,
            ModelStatus, TierChange, TierSet, PromoteCommand, Promotion, RollbackCommand, Rollback,
            RetrainCommand, JobAccepted, Job, RegimeState, SurfaceInfo)
-_INPUTS = (ForecastRequest, BatchRequest, TierChange, PromoteCommand, RollbackCommand, RetrainCommand)
+_INPUTS = (ForecastRequest, BatchRequest, PortfolioRequest, TierChange, PromoteCommand, RollbackCommand, RetrainCommand)
 _RETRY_AFTER = {"Retry-After": {"description": "seconds until a request would be admitted",
                                 "schema": {"type": "string"}}}
 
@@ -88,6 +89,21 @@ def document(version: str) -> dict:
                 "responses": {
                     "200": _json("one result per symbol, in order, each with the batch id", BatchResult),
                     "503": _json("the worker is starting", ErrorBody, headers=_RETRY_AFTER),
+                    **_refusals(keyed=True),
+                },
+            }},
+            "/forecast/portfolio": {"post": {
+                "operationId": "generatePortfolio",
+                "summary": "A book's return quantiles, VaR, expected shortfall and Euler contributions by horizon",
+                "security": keyed,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": _ref(PortfolioRequest), "example": PORTFOLIO_EXAMPLE}}},
+                "responses": {
+                    "200": _json("the book's forecast, its members' own beside it", PortfolioResult),
+                    "404": _json("unknown_symbol: a member has no bars; the message names it", PortfolioResult),
+                    "429": _json("rate_limited: a member was over its user's tier", PortfolioResult,
+                                 headers=_RETRY_AFTER),
+                    "503": _json("the worker is starting", ErrorBody, PortfolioResult, headers=_RETRY_AFTER),
                     **_refusals(keyed=True),
                 },
             }},

@@ -171,6 +171,7 @@ class ForecastResult(BaseModel):
     batch_id: str | None = None
     symbol: str
     as_of: date | None = None
+    last_close: float | None = None  # the close on as_of, which the forecast's returns start from
     model_version: str
     status: Literal["ok", "error"]
     forecasts: list[HorizonForecast] = []

@@ -19,12 +19,13 @@ from schemas import (SCHEMA_VERSION, Bar, BarSeries, BatchRequest, DeadLetter, F
                      OptionChain, RegimeEvent, RetrainCommand, RiskEvent, ServedForecast, encode)
 from schemas.http import BATCH_EXAMPLE, REQUEST_EXAMPLE, RESULT_EXAMPLE
 from schemas.openapi import component_schemas
+from schemas.portfolio import PORTFOLIO_EXAMPLE, PORTFOLIO_RESULT_EXAMPLE, PortfolioRequest, PortfolioResult
 from stream.config import AT_LEAST_ONCE, EXACTLY_ONCE, StreamConfig
 from stream.names import (BY_SYMBOL, DEAD_LETTERED, FORECAST_LEDGER, FORECAST_REQUESTS, FORECAST_RESULTS, MARKET_TICKS,
                           MODEL_COMMANDS, MODEL_EVENTS, OPTIONS_QUOTES, REGIME_EVENTS, RISK_EVENTS, dlq)
 
 SERVICE = "tft-forecast"
-INPUTS = (Bar, BarSeries, OptionChain, ForecastRequest, BatchRequest, RetrainCommand)  # schemas as the service validates them
+INPUTS = (Bar, BarSeries, OptionChain, ForecastRequest, BatchRequest, PortfolioRequest, RetrainCommand)  # schemas as the service validates them
 _BINDING = "0.5.0"  # of the Kafka bindings
 
 # Delivery, as the channel table of the docs shows it, and said in full in each description.
@@ -107,6 +108,9 @@ REQUEST = Message(ForecastRequest, SYMBOL_OR_NONE, REQUEST_EXAMPLE, "one symbol'
 BATCH = Message(BatchRequest, ANY_KEY, BATCH_EXAMPLE,
                 "many symbols at once: one result per symbol, each with the batch id and the request id "
                 "`<batch_id>:<symbol>`")
+BOOK = Message(PortfolioRequest, ANY_KEY, PORTFOLIO_EXAMPLE,
+               "a book: served where it lands, its members forecast as a batch's are, one result with its "
+               "request id")
 FORWARDED = "Internal: events re-keyed to their symbol's home partition (murmur2 of the key), written and read by " \
             "the workers alone, for producers whose partitioner differs or who send no key."
 CHANNELS = (
@@ -121,14 +125,17 @@ CHANNELS = (
             (Message(OptionChain, SYMBOL_OR_NONE, CHAIN, "an underlying's chain, whole"),), ALWAYS_AT_LEAST_ONCE,
             f"Each chain is fitted into its symbol's option surface; one older than the surface is refused. {READ}",
             received_from="options feeds, and `tft-forecast publish-chains`"),
-    Channel(FORECAST_REQUESTS, "forecast requests", (REQUEST, BATCH), TRANSACTIONAL,
-            "A single request or a batch: the two messages are the channel's oneOf. Without `request_id` the "
+    Channel(FORECAST_REQUESTS, "forecast requests", (REQUEST, BATCH, BOOK), TRANSACTIONAL,
+            "A single request, a batch or a book: the three messages are the channel's oneOf. Without `request_id` the "
             f"message's topic, partition and offset name it, so a redelivered request keeps its id. {READ} "
             f"With TFT_PROCESSING_GUARANTEE={EXACTLY_ONCE} the offset commits in the transaction of the outputs.",
             received_from="trading and research systems (stream/client.py, `tft-forecast request`)"),
     Channel(FORECAST_RESULTS, "forecast results",
-            (Message(ForecastResult, SYMBOL, RESULT_EXAMPLE, "one per request id; an error is a result too"),),
-            TRANSACTIONAL, f"One result per request id, keyed by its symbol. {IN_TRANSACTION}",
+            (Message(ForecastResult, SYMBOL, RESULT_EXAMPLE, "one per request id; an error is a result too"),
+             Message(PortfolioResult, _key("the request id (UTF-8)", "book-6040"), PORTFOLIO_RESULT_EXAMPLE,
+                     "a book's answer, `kind` portfolio; its members' results are inside it, not beside it")),
+            TRANSACTIONAL, f"One result per request id, keyed by its symbol (a book's by its request id). "
+                           f"{IN_TRANSACTION}",
             sent_to="whoever asked on forecast.requests, matching `request_id`"),
     Channel(REGIME_EVENTS, "market regimes", (Message(RegimeEvent, SYMBOL, REGIME, "change or heartbeat"),),
             ALWAYS_AT_LEAST_ONCE,

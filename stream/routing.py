@@ -7,7 +7,6 @@ The forwarded request carries a header naming the sender, and is always answered
 it lands, so a request is forwarded at most once, even while a rebalance moves the
 partition and two workers disagree about its owner.
 """
-from faust.web import Request
 from yarl import URL
 
 from schemas.http import API_KEY_HEADER
@@ -33,10 +32,10 @@ def owner_elsewhere(symbol: str) -> URL | None:
     return None if (url.host, url.port) == (here.host, here.port) else url
 
 
-async def forward(owner: URL, request: Request, body: bytes) -> tuple[int, bytes, dict[str, str]]:
-    """(status, body, headers) of the owner's answer."""
+async def forward(owner: URL, path: str, body: bytes, api_key: str | None) -> tuple[int, bytes, dict[str, str]]:
+    """(status, body, headers) of the owner's answer to a POST of `body` to `path`."""
     headers = {"Content-Type": "application/json", FORWARDED_BY: str(app.conf.canonical_url)}
-    if API_KEY_HEADER in request.headers:  # the owner checks the caller's key itself
-        headers[API_KEY_HEADER] = request.headers[API_KEY_HEADER]
-    async with app.http_client.post(owner.with_path(request.path), data=body, headers=headers) as resp:
+    if api_key is not None:  # the owner checks the caller's key itself
+        headers[API_KEY_HEADER] = api_key
+    async with app.http_client.post(owner.with_path(path), data=body, headers=headers) as resp:
         return resp.status, await resp.read(), {SERVED_BY: resp.headers.get(SERVED_BY, str(owner))}

@@ -10,7 +10,12 @@ from scipy.stats import norm
 
 def quantile_at(levels, known_levels: tuple[float, ...], q: np.ndarray) -> np.ndarray:
     """q (..., Q) at known_levels -> (..., L) at levels."""
-    z = norm.ppf(np.asarray(levels, dtype=np.float64))
+    return quantile_at_scores(norm.ppf(np.asarray(levels, dtype=np.float64)), known_levels, q)
+
+
+def quantile_at_scores(z: np.ndarray, known_levels: tuple[float, ...], q: np.ndarray) -> np.ndarray:
+    """The same at the levels' normal scores z (L,): exact far in the tails, where a level
+    so near 0 or 1 has lost its digits."""
     zp = norm.ppf(np.asarray(known_levels, dtype=np.float64))
     k = np.clip(np.searchsorted(zp, z) - 1, 0, len(zp) - 2)  # segment; the end ones extrapolate
     w = (z - zp[k]) / (zp[k + 1] - zp[k])

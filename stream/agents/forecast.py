@@ -9,26 +9,30 @@ its ledger record, on Kafka.
 """
 import time
 
-from inference.service import Outcome
 from inference.serving import Ask
-from schemas import BatchRequest, ForecastRequest, SchemaError, ServedForecast, decode, encode
+from schemas import BatchRequest, ForecastRequest, SchemaError, decode, encode
+from schemas.portfolio import PortfolioRequest
 from stream import metrics
+from stream.answers import serve
 from stream.batches import at_home, batches
+from stream.books import serve_book
 from stream.dlq import send_dead_letter
 from stream.keys import check_key, check_size
 from stream.tables import contexts, windows
-from stream.topics import (FORECAST_REQUESTS, forecast_ledger, forecast_requests, forecast_results,
-                           requests_by_symbol, send_risk_events)
+from stream.topics import FORECAST_REQUESTS, forecast_requests, forecast_results, requests_by_symbol
 
 
-def requests_in(event) -> list[ForecastRequest]:
-    """A single request, its key checked, or the members of a batch (a value with
-    `symbols`, whose key is its producer's: members go by symbol). Only a value that is
-    no single request is read as a batch, so the single path pays nothing for it."""
+def requests_in(event) -> list[ForecastRequest | PortfolioRequest]:
+    """A single request, its key checked, the members of a batch (a value with `symbols`,
+    whose key is its producer's: members go by symbol), or a book (a value with
+    `weights`, served where it lands). Only a value that is no single request is read as
+    another form, so the single path pays nothing for them."""
     raw, msg = event.value, event.message
     try:
         request = decode(ForecastRequest, raw)
     except SchemaError:
+        if b'"weights"' in raw:
+            return [decode(PortfolioRequest, raw)]
         if b'"symbols"' not in raw:
             raise
         batch = decode(BatchRequest, raw)
@@ -37,13 +41,13 @@ def requests_in(event) -> list[ForecastRequest]:
     return [request]
 
 
-def request_id(request: ForecastRequest, msg) -> str:
+def request_id(request: ForecastRequest | PortfolioRequest, msg) -> str:
     """A request without an id is named by where it first arrived: a redelivery gets the
     same name, and so one row, not two."""
     return request.request_id or f"{msg.topic}:{msg.partition}:{msg.offset}"
 
 
-async def decoded(rt, events) -> list[tuple[object, ForecastRequest]]:
+async def decoded(rt, events) -> list[tuple[object, ForecastRequest | PortfolioRequest]]:
     out = []
     for event in events:
         try:
@@ -56,24 +60,6 @@ async def decoded(rt, events) -> list[tuple[object, ForecastRequest]]:
     return out
 
 
-async def serve(rt, asks: list[Ask], source: str, events: list | None = None) -> tuple[list[Outcome], list]:
-    """Serves the asks, answering on forecast.results those that came over Kafka (each
-    from `events[i]`), and hands each one's ledger record and risk events to the runtime's
-    delivery: (the outcomes, the ledger sends' futures, for a caller that must wait until
-    its rows cannot be lost)."""
-    outcomes = await (await rt.opened()).serve(asks)
-    sent = []
-    for i, (ask, outcome) in enumerate(zip(asks, outcomes)):
-        key, result, event = ask.request.symbol.encode(), outcome.result, events[i] if events else None
-        if source == "kafka":
-            await rt.delivery.send(forecast_results, key, encode(result), event)
-        sent.append(await rt.delivery.send(forecast_ledger, key, encode(ServedForecast(
-            request=ask.request, result=result, source=source, last_close=last_close(ask.window))), event))
-        await send_risk_events(rt.delivery, key, outcome.risk_events, event)
-        metrics.count_result(source, result)
-    return outcomes, sent
-
-
 async def serve_events(rt, items: list[tuple[object, ForecastRequest]]) -> None:
     if not items:
         return
@@ -84,8 +70,12 @@ async def serve_events(rt, items: list[tuple[object, ForecastRequest]]) -> None:
         metrics.request_latency.labels(source="kafka").observe(outcome.result.latency_ms / 1000)
 
 
-def last_close(window) -> float | None:
-    return float(window.close[-1]) if window is not None and len(window) else None
+async def serve_books(rt, items: list[tuple[object, PortfolioRequest]]) -> None:
+    for event, book in items:
+        rid = request_id(book, event.message)
+        result = await serve_book(rt, book, rid, event.message.time_in or time.monotonic(), "kafka", event)
+        await rt.delivery.send(forecast_results, rid.encode(), encode(result), event)
+        metrics.request_latency.labels(source="kafka").observe(result.latency_ms / 1000)
 
 
 def named(event, request: ForecastRequest) -> bytes:
@@ -99,8 +89,10 @@ def install(rt) -> None:
     @rt.app.agent(forecast_requests)
     async def serve_forecasts(stream):
         async for events in batches(stream, max_batch, within_s):
-            await serve_events(rt, await at_home(rt.delivery, await decoded(rt, events), requests_by_symbol,
-                                                 FORECAST_REQUESTS, named))
+            items = await decoded(rt, events)
+            singles = [(e, r) for e, r in items if not isinstance(r, PortfolioRequest)]
+            await serve_events(rt, await at_home(rt.delivery, singles, requests_by_symbol, FORECAST_REQUESTS, named))
+            await serve_books(rt, [(e, r) for e, r in items if isinstance(r, PortfolioRequest)])
             await rt.delivery.done(rt.app, events)
 
     @rt.app.agent(requests_by_symbol)
