@@ -83,10 +83,12 @@ def retrain(settings: LifecycleSettings, job: RetrainJob, live_bars: pd.DataFram
                                             0.05 + 0.75 * e / epochs)))
     if job.retrain_type == "full":
         fit_regime(data, end, out, settings.regime)
-    elif regime_path(init_path).is_file():  # an incremental retrain keeps the served regime book
-        shutil.copyfile(regime_path(init_path), regime_path(out))
-    emit(step("progress", "fitting the copula on the candidate's own forecasts", 0.81))
-    save_dependence(fit_dependence(data, load_artifact(out), end), out)
+        emit(step("progress", "fitting the copula on the candidate's own forecasts", 0.81))
+        save_dependence(fit_dependence(data, load_artifact(out), end, settings.retrain.dependence_sessions), out)
+    else:  # an incremental retrain keeps the served regime book and copula
+        for sidecar in (regime_path, dependence_path):
+            if sidecar(init_path).is_file():
+                shutil.copyfile(sidecar(init_path), sidecar(out))
     if settings.inference.runtime != "torch":  # the graph onnxruntime serves, made here, not in a worker
         emit(step("progress", "exporting the model for onnxruntime", 0.82))
         export_onnx(load_artifact(out), onnx_path(out))

@@ -130,6 +130,7 @@ def load_lifecycle_settings(env: Mapping[str, str] = os.environ) -> LifecycleSet
                             incremental_epochs=get("RETRAIN_INCREMENTAL_EPOCHS", r.incremental_epochs, int),
                             incremental_years=get("RETRAIN_INCREMENTAL_YEARS", r.incremental_years, int),
                             incremental_lr=get("RETRAIN_INCREMENTAL_LR", r.incremental_lr, float),
+                            dependence_sessions=get("RETRAIN_DEPENDENCE_SESSIONS", r.dependence_sessions, int),
                             batch_size=get("BATCH_SIZE", r.batch_size, int),
                             threads=get("RETRAIN_THREADS", r.threads, int))
     tr = TriggerConfig()

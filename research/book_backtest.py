@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from inference.adaptive import adapted_scales
+from inference.adaptive import adapted_scales, served
 from inference.book import book_risk
+from inference.conformal import LEVELS
 from inference.dependence import DOFS, choose, walk
 from inference.marginal import table
 from inference.pit import outcome_scores
@@ -28,11 +29,12 @@ AS_DRAWS = 2_000  # of each day's predictive losses kept for the expected-shortf
 
 
 def books(symbols: list[str]) -> dict[str, dict[str, float]]:
-    """The four books of the backtest, over the symbols the backtest holds."""
-    return {"60/40 SPY/TLT": {"SPY": 0.6, "TLT": 0.4},
-            "equal weight": {s: 1 / len(symbols) for s in symbols},
-            "sector basket": {s: 1 / len(SECTORS) for s in SECTORS},
-            "long KO / short PEP": {"KO": 1.0, "PEP": -1.0}}
+    """The four books of the backtest, those whose symbols the backtest holds."""
+    every = {"60/40 SPY/TLT": {"SPY": 0.6, "TLT": 0.4},
+             "equal weight": {s: 1 / len(symbols) for s in symbols},
+             "sector basket": {s: 1 / len(SECTORS) for s in SECTORS},
+             "long KO / short PEP": {"KO": 1.0, "PEP": -1.0}}
+    return {name: w for name, w in every.items() if set(w) <= set(symbols)}
 
 
 @dataclass(frozen=True)
@@ -145,8 +147,6 @@ def backtest(df: pd.DataFrame, closes: pd.DataFrame, validation_start: str, test
 def symbol_intervals(df: pd.DataFrame, test_start: str, horizons=(1, 5), levels=(0.68, 0.95)) -> pd.DataFrame:
     """Each symbol's own served intervals on the test sessions (non-overlapping at h > 1):
     the miss rate, Kupiec and Christoffersen, so that clustered misses show."""
-    from inference.conformal import LEVELS
-    from inference.adaptive import served
     rows = []
     test = df[df["date"] >= pd.Timestamp(test_start)]
     for h in horizons:

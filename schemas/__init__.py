@@ -19,6 +19,7 @@ from schemas.events import (
     RetrainCommand,
     decode_ticks,
 )
+from schemas.portfolio import PortfolioRequest, PortfolioResult
 from schemas.results import (
     AttentionWeights,
     BatchResult,
@@ -45,6 +46,6 @@ from schemas.results import (
 
 __all__ = [
     "HORIZONS", "QUANTILE_KEYS", "QUANTILES", "SCHEMA_VERSION", "AttentionWeights", "Bar", "BarSeries", "BatchRequest", "BatchResult", "ChainQuote", "DeadLetter", "ErrorInfo", "ForecastRequest",
-    "ForecastResult", "HorizonForecast", "ImpliedForecast", "ModelEvent", "OptionChain", "OptionGreeks", "OptionQuote", "OptionsInfo", "RegimeEvent", "RegimeInfo", "RegimeState", "RetrainCommand",
+    "ForecastResult", "HorizonForecast", "ImpliedForecast", "ModelEvent", "OptionChain", "OptionGreeks", "OptionQuote", "OptionsInfo", "PortfolioRequest", "PortfolioResult", "RegimeEvent", "RegimeInfo", "RegimeState", "RetrainCommand",
     "RiskEvent", "RiskInfo", "RiskRule", "SchemaError", "ServedForecast", "SmileInfo", "StraddleGreeks", "SurfaceInfo", "decode", "decode_ticks", "encode",
 ]

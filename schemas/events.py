@@ -167,6 +167,14 @@ class OptionChain(Event):
         return self
 
 
+def check_horizons(horizons: list[int]) -> None:
+    unknown = sorted(set(horizons) - set(HORIZONS))
+    if unknown:
+        raise ValueError(f"unknown horizon(s) {unknown}; supported: {list(HORIZONS)}")
+    if len(set(horizons)) != len(horizons):
+        raise ValueError("forecast_horizons has duplicates")
+
+
 class ForecastOptions(Event):
     """What a single request and a batch share: who asks, and how the answer is shaped."""
 
@@ -181,11 +189,7 @@ class ForecastOptions(Event):
 
     @model_validator(mode="after")
     def _check(self) -> "ForecastOptions":
-        unknown = sorted(set(self.forecast_horizons) - set(HORIZONS))
-        if unknown:
-            raise ValueError(f"unknown horizon(s) {unknown}; supported: {list(HORIZONS)}")
-        if len(set(self.forecast_horizons)) != len(self.forecast_horizons):
-            raise ValueError("forecast_horizons has duplicates")
+        check_horizons(self.forecast_horizons)
         bad = [c for c in self.confidence_intervals if not 0.0 < c < 1.0]
         if bad:
             raise ValueError(f"confidence_intervals must lie strictly between 0 and 1, got {bad}")

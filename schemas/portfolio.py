@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from schemas.events import HORIZONS, SCHEMA_VERSION, Event, Name, Symbol, _finite
+from schemas.events import HORIZONS, SCHEMA_VERSION, Event, Name, Symbol, _finite, check_horizons
 from schemas.results import DISCLAIMER, ErrorInfo, ForecastResult
 
 MAX_BOOK_SYMBOLS = 500
@@ -60,11 +60,7 @@ class PortfolioRequest(Event):
 
     @model_validator(mode="after")
     def _check(self) -> "PortfolioRequest":
-        unknown = sorted(set(self.forecast_horizons) - set(HORIZONS))
-        if unknown:
-            raise ValueError(f"unknown horizon(s) {unknown}; supported: {list(HORIZONS)}")
-        if len(set(self.forecast_horizons)) != len(self.forecast_horizons):
-            raise ValueError("forecast_horizons has duplicates")
+        check_horizons(self.forecast_horizons)
         if bad := [c for c in self.levels if not 0.5 <= c < 1.0]:
             raise ValueError(f"levels must lie in [0.5, 1), got {bad}")
         if not any(self.weights.values()):

@@ -57,6 +57,9 @@ class RetrainConfig:
     incremental_epochs: int = 3  # RETRAIN_INCREMENTAL_EPOCHS: from the active model's weights ...
     incremental_years: int = 0  # ... on the origins of the last N years; 0: of every year (an expanding window) ...
     incremental_lr: float = 3e-4  # ... at a smaller step
+    # RETRAIN_DEPENDENCE_SESSIONS: the origins of a full retrain's copula fit (an incremental
+    # one keeps the served copula, as it keeps the regime book): two years
+    dependence_sessions: int = 500
     batch_size: int = 128  # BATCH_SIZE: training origins per step (larger on a GPU)
     # RETRAIN_THREADS: CPU threads a retraining job trains with; 0: every core but one, so
     # that the worker it runs beside keeps a core to serve with.

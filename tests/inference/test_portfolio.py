@@ -3,7 +3,6 @@ scores, walked forward), and a book's VaR, ES and Euler contributions read off d
 from datetime import date
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy.stats import multivariate_normal, norm
 

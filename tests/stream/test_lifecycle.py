@@ -29,7 +29,7 @@ async def lifecycle(tmp_path_factory, data_dir):
         run = uuid.uuid4().hex[:8]
         env = dict(TFT_MODEL_STORE=str(tmp / "store"), TFT_API_KEYS=f"operator:{OPERATOR},reader:{READER}",
                    GATE_SYMBOLS=GATE_SYMBOLS, TFT_MODEL_CHECK_S="0.5", RETRAIN_INCREMENTAL_EPOCHS="1",
-                   RETRAIN_FULL_EPOCHS="1", REGIME_MAX_SERIES="2",
+                   RETRAIN_FULL_EPOCHS="1", REGIME_MAX_SERIES="2", RETRAIN_DEPENDENCE_SESSIONS="40",
                    # No ONNX export in the retrain job: it would add a minute of CI on 2 cores
                    # (tests/tft/test_export.py and tests/lifecycle/test_store.py cover the graph).
                    TFT_RUNTIME="torch")
