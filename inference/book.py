@@ -3,7 +3,7 @@ the copula, sampled; its quantiles, value-at-risk, expected shortfall and each s
 Euler contribution to the VaR.
 
 The same draws serve every request (a fixed seed per book size): a redelivered request
-gets the same answer, and two books differ only by what differs between them. Returns are
+gets the same figures, and two books differ only by what differs between them. Returns are
 simple (a book's return is the weighted sum of its symbols'), losses positive.
 """
 from dataclasses import dataclass

@@ -24,7 +24,7 @@ from scipy.special import gammaln
 from scipy.stats import norm, t as student
 
 DOFS = (None, 30.0, 15.0, 10.0, 7.0, 5.0, 4.0, 3.0)  # None: Gaussian; else the Student-t's degrees of freedom
-HALFLIFE = 63.0  # sessions: a quarter, chosen on the validation year (docs/portfolio.md)
+HALFLIFE = 126.0  # sessions: half a year, the likelihood's choice on the validation year 2021 (docs/portfolio.md)
 
 
 @dataclass
@@ -136,7 +136,7 @@ class Dependence:
 
     def of(self, symbols: list[str], horizon: int) -> tuple[np.ndarray, list[str]]:
         """(k, k) the correlation of `symbols` at `horizon`, and those it holds nothing for
-        (taken as independent of the rest)."""
+        (uncorrelated with the rest)."""
         at = {s: i for i, s in enumerate(self.symbols)}
         corr, missing = np.eye(len(symbols)), [s for s in symbols if s not in at]
         known = [j for j, s in enumerate(symbols) if s in at]

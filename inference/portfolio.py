@@ -50,6 +50,9 @@ def refusal(results: list[ForecastResult]) -> ErrorInfo | None:
     every failing symbol named."""
     failed = [r for r in results if r.status != "ok"]
     if not failed:
+        # A worker of an older version serves results without the close they start from.
+        if bare := [r.symbol for r in results if r.last_close is None]:
+            return ErrorInfo(code="internal_error", message=f"served without last_close: {', '.join(bare)}")
         return None
     first = failed[0].error
     return ErrorInfo(code=first.code, retry_after_s=first.retry_after_s,

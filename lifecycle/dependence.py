@@ -12,7 +12,7 @@ from tft.artifact import Artifact
 from tft.backtest import backtest
 from tft.evaluate import attach_outcomes
 
-SESSIONS = 500  # origins behind a fit: two years; the correlation's half-life is a quarter
+SESSIONS = 500  # origins behind a fit: two years, four of the correlation's half-lives
 CHOICE_SESSIONS = 250  # the last of them, on which the family is chosen
 
 

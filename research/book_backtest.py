@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 from tqdm import tqdm
 
 from inference.adaptive import adapted_scales, served
@@ -47,7 +48,7 @@ class Choice:
 def choose_copula(z: pd.DataFrame, validation_start: str, test_start: str) -> Choice:
     """On the one-session scores of the validation sessions only: the test sessions'
     rows are cut off before anything is fitted."""
-    seen = z[z.index < pd.Timestamp(test_start)]
+    seen = z[z.index < pd.Timestamp(test_start)].iloc[:-1]  # the last day's outcome is the first test day's close
     first = int(np.searchsorted(seen.index, pd.Timestamp(validation_start)))
     picked = choose(seen.values, 1, HALFLIVES, DOFS, score_from=first)
     return Choice(*picked["best"], picked["loglik"])
@@ -97,6 +98,8 @@ def baselines(closes: pd.DataFrame, weights: dict[str, float], horizon: int, day
     history = np.stack([-past.values[t - horizon - HISTORY + 1:t - horizon + 1] for t in at])
     daily = (closes[list(weights)].pct_change()).values[1:]  # row j: the return into day j + 1
     first = at.min() - HISTORY - 1
+    if first < horizon:
+        raise ValueError(f"the baselines need {HISTORY + horizon + 1} sessions of closes before the first test day")
     rm = vt.riskmetrics(daily[first:at.max()], np.array(list(weights.values())), horizon, levels,
                         warmup=HISTORY)
     pick = at - 1 - first - HISTORY  # riskmetrics' row for day t: made at the close of t
@@ -159,4 +162,19 @@ def symbol_intervals(df: pd.DataFrame, test_start: str, horizons=(1, 5), levels=
                 b = m.values[::h]
                 rows.append({"horizon": h, "level": c, "symbol": symbol, "n": len(b), "miss_rate": b.mean(),
                              "kupiec_p": vt.kupiec(b, c).p_value, "christoffersen_p": vt.christoffersen(b).p_value})
+    return pd.DataFrame(rows)
+
+
+def tail_rates(df: pd.DataFrame, validation_start: str, test_start: str, horizons=(1, 5)) -> pd.DataFrame:
+    """How often outcomes fell beyond each symbol's served far quantiles, pooled over
+    symbols, on the validation and the test sessions: a calibrated tail is hit at its level."""
+    rows = []
+    for h in horizons:
+        z = outcome_scores(df, h)
+        for period, part in (("validation", z[(z.index >= validation_start) & (z.index < test_start)]),
+                             ("test", z[z.index >= test_start])):
+            v = part.values[np.isfinite(part.values)]
+            rows += [{"horizon": h, "sessions": period, "quantile": q, "n": len(v),
+                      "share below": float(np.mean(v < norm.ppf(q))), "share above 1 - q": float(np.mean(v > -norm.ppf(q)))}
+                     for q in (0.005, 0.01, 0.025, 0.05)]
     return pd.DataFrame(rows)

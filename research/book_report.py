@@ -40,7 +40,7 @@ def plot_breaches(name: str, daily: pd.DataFrame, path: Path) -> Path:
 
 
 def write(out: Path, table: pd.DataFrame, choice, daily: dict[str, pd.DataFrame], intervals: pd.DataFrame,
-          sources: list[str], validation_start: str, test_start: str) -> Path:
+          tails: pd.DataFrame, sources: list[str], validation_start: str, test_start: str) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "backtests.csv", index=False)
     intervals.to_csv(out / "symbol_intervals.csv", index=False)
@@ -79,6 +79,14 @@ def write(out: Path, table: pd.DataFrame, choice, daily: dict[str, pd.DataFrame]
         "(`covered`), and the mean miss rate:",
         "",
         _markdown(shares),
+        "",
+        "## The far tails of each symbol's served forecast",
+        "",
+        "How often an outcome fell below the served q quantile (and above the 1 - q one), pooled over symbols: a "
+        "calibrated tail is hit at q. Beyond the 95% interval a forecast's tail is the model's quantiles extended "
+        "linearly in normal score.",
+        "",
+        _markdown(tails),
         "",
         "## The copula's choice on the validation sessions (predictive log-likelihood, one session ahead)",
         "",

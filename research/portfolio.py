@@ -26,18 +26,21 @@ def portfolio_backtest(backtest_csv: list[Path] = typer.Argument(..., help="file
 
     from features.data import load
     from inference.adaptive import adapt
-    from research.book_backtest import backtest, symbol_intervals
+    from research.book_backtest import backtest, symbol_intervals, tail_rates
     from research.book_report import write
     from tft.evaluate import attach_outcomes
 
     panel = load(data_dir).panel
     rows = pd.concat([pd.read_csv(p, parse_dates=["date"]) for p in backtest_csv], ignore_index=True)
-    rows = rows.drop_duplicates(["symbol", "date", "horizon"], keep="last")  # a later model's row wins an overlap
+    # Where files overlap the earlier model's row is kept: the later one was trained on those days.
+    rows = rows.drop_duplicates(["symbol", "date", "horizon"], keep="first")
     df = adapt(attach_outcomes(rows, panel))
     closes = panel.pivot(index="date", columns="symbol", values="close").sort_index()
     table, choice, daily = backtest(df, closes, validation_start, test_start)
     intervals = symbol_intervals(df, test_start)
-    path = write(out, table, choice, daily, intervals, [p.name for p in backtest_csv], validation_start, test_start)
+    tails = tail_rates(df, validation_start, test_start)
+    path = write(out, table, choice, daily, intervals, tails, [p.name for p in backtest_csv], validation_start,
+                 test_start)
     typer.echo(f"copula: {'gaussian' if choice.dof is None else f't({choice.dof:g})'}, "
                f"half-life {choice.halflife:g} sessions")
     with pd.option_context("display.width", 250, "display.max_columns", 20, "display.float_format", "{:.4g}".format):

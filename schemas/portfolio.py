@@ -19,27 +19,27 @@ PORTFOLIO_RESULT_EXAMPLE = {
     "kind": "portfolio", "request_id": "book-6040", "status": "ok", "as_of": "2023-12-29",
     "model_version": "tft-2023-12-29-9ff39c2", "weights": {"SPY": 0.6, "TLT": 0.4},
     "horizons": [{"horizon": 1,
-                  "quantiles": {"0.1": -0.00854, "0.25": -0.00413, "0.5": 0.00087, "0.75": 0.0055, "0.9": 0.00994},
+                  "quantiles": {"0.1": -0.00835, "0.25": -0.00403, "0.5": 0.00085, "0.75": 0.0054, "0.9": 0.00977},
                   "mean": 0.00071,
-                  "volatility": 0.00735,
-                  "value_at_risk": {"0.95": 0.01166, "0.99": 0.017},
-                  "expected_shortfall": {"0.95": 0.01493, "0.99": 0.0197},
-                  "contributions": {"0.95": {"SPY": 0.00488, "TLT": 0.00677}, "0.99": {"SPY": 0.0077, "TLT": 0.0093}}},
+                  "volatility": 0.00719,
+                  "value_at_risk": {"0.95": 0.01131, "0.99": 0.01648},
+                  "expected_shortfall": {"0.95": 0.01457, "0.99": 0.01924},
+                  "contributions": {"0.95": {"SPY": 0.00486, "TLT": 0.00645}, "0.99": {"SPY": 0.00735, "TLT": 0.00913}}},
                  {"horizon": 5,
-                  "quantiles": {"0.1": -0.02258, "0.25": -0.0103, "0.5": 0.00289, "0.75": 0.01543, "0.9": 0.02653},
+                  "quantiles": {"0.1": -0.02185, "0.25": -0.0101, "0.5": 0.00298, "0.75": 0.01498, "0.9": 0.02595},
                   "mean": 0.00239,
-                  "volatility": 0.01945,
-                  "value_at_risk": {"0.95": 0.03058, "0.99": 0.04508},
-                  "expected_shortfall": {"0.95": 0.03953, "0.99": 0.05237},
-                  "contributions": {"0.95": {"SPY": 0.01339, "TLT": 0.01719}, "0.99": {"SPY": 0.02063, "TLT": 0.02446}}},
+                  "volatility": 0.0189,
+                  "value_at_risk": {"0.95": 0.02949, "0.99": 0.04292},
+                  "expected_shortfall": {"0.95": 0.03827, "0.99": 0.05066},
+                  "contributions": {"0.95": {"SPY": 0.01255, "TLT": 0.01694}, "0.99": {"SPY": 0.01974, "TLT": 0.02318}}},
                  {"horizon": 21,
-                  "quantiles": {"0.1": -0.04985, "0.25": -0.02211, "0.5": 0.00535, "0.75": 0.03487, "0.9": 0.05786},
+                  "quantiles": {"0.1": -0.04831, "0.25": -0.02161, "0.5": 0.0055, "0.75": 0.03387, "0.9": 0.05639},
                   "mean": 0.00448,
-                  "volatility": 0.04224,
-                  "value_at_risk": {"0.95": 0.06921, "0.99": 0.10331},
-                  "expected_shortfall": {"0.95": 0.09044, "0.99": 0.12103},
-                  "contributions": {"0.95": {"SPY": 0.03097, "TLT": 0.03824}, "0.99": {"SPY": 0.04701, "TLT": 0.0563}}}],
-    "dependence": {"family": "t", "dof": 30.0, "as_of": "2023-12-29", "halflife_sessions": 63.0,
+                  "volatility": 0.04116,
+                  "value_at_risk": {"0.95": 0.06682, "0.99": 0.10117},
+                  "expected_shortfall": {"0.95": 0.08777, "0.99": 0.11759},
+                  "contributions": {"0.95": {"SPY": 0.02931, "TLT": 0.03751}, "0.99": {"SPY": 0.04606, "TLT": 0.05511}}}],
+    "dependence": {"family": "t", "dof": 30.0, "as_of": "2023-12-29", "halflife_sessions": 126.0,
                    "model_version": "tft-2023-12-29-9ff39c2", "uncovered": []},
     "members": [], "latency_ms": 61.2,
 }
@@ -86,7 +86,7 @@ class DependenceInfo(BaseModel):
     as_of: date | None = None  # the last outcome it was fitted on
     halflife_sessions: float | None = None
     model_version: str | None = None  # the model whose forecasts' outcomes it was fitted on
-    uncovered: list[str] = []  # members it holds nothing for: taken as independent of the rest
+    uncovered: list[str] = []  # members it holds nothing for: uncorrelated with the rest
 
 
 class PortfolioResult(BaseModel):

@@ -81,6 +81,14 @@ def role_of(config: AccessConfig, key: str | None) -> str | None:
     return None
 
 
+def peer_key(config: AccessConfig) -> str | None:
+    """The key a worker asks its peers with for work that came over Kafka, which carries no
+    key (a book's members held elsewhere): the first that may read. Every worker of a group
+    is configured with the same keys."""
+    return next((k.get_secret_value() for k, role in config.api_keys if ROLES.index(role) >= ROLES.index("reader")),
+                None)
+
+
 def refusal(config: AccessConfig, key: str | None, needs: str) -> tuple[int, str] | None:
     """(HTTP status, message) when `key` may not do what needs the role `needs`, else None."""
     if not config.api_keys:

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from schemas import (HORIZONS, BatchRequest, BatchResult, DeadLetter, ErrorInfo, ForecastRequest, ForecastResult,
                      ModelEvent, RegimeEvent, RiskEvent, SchemaError, decode, encode)
+from schemas.portfolio import PortfolioRequest, PortfolioResult
 from stream.access import AccessConfig, kafka_client_auth
 from stream.names import FORECAST_REQUESTS, FORECAST_RESULTS, MODEL_EVENTS, REGIME_EVENTS, RISK_EVENTS
 
@@ -28,13 +29,20 @@ EVENTS: dict[str, type[BaseModel]] = {FORECAST_RESULTS: ForecastResult, REGIME_E
                                       RISK_EVENTS: RiskEvent, MODEL_EVENTS: ModelEvent}
 
 
+def result_of(raw: bytes) -> ForecastResult | PortfolioResult:
+    """A forecast.results message as its schema: a book's answer says `"kind": "portfolio"`
+    (the service writes compact JSON)."""
+    return decode(PortfolioResult if b'"kind":"portfolio"' in raw else ForecastResult, raw)
+
+
 class ForecastRefused(Exception):
     """The service answered with `status: error`: `error.code` says why (unknown_symbol,
     insufficient_history, rate_limited with `retry_after_s`, bad_data, internal_error)."""
 
-    def __init__(self, result: ForecastResult):
+    def __init__(self, result: ForecastResult | PortfolioResult):
         self.result, self.error = result, result.error or ErrorInfo(code="unknown", message="no error given")
-        super().__init__(f"{result.symbol} ({result.request_id}): {self.error.code}: {self.error.message}")
+        what = getattr(result, "symbol", "book")
+        super().__init__(f"{what} ({result.request_id}): {self.error.code}: {self.error.message}")
 
 
 class ForecastTimeout(TimeoutError):
@@ -117,6 +125,16 @@ class ForecastClient:
         request = request.model_copy(update={"batch_id": batch_id})
         return BatchResult(batch_id=batch_id, results=await self._exchange(ids, batch_id.encode(), encode(request)))
 
+    async def portfolio(self, request: PortfolioRequest) -> PortfolioResult:
+        """A book's answer (given an id if it has none); ForecastRefused when a member could
+        not be forecast, ForecastTimeout if none came."""
+        if request.request_id is None:
+            request = request.model_copy(update={"request_id": uuid.uuid4().hex})
+        (result,) = await self._exchange([request.request_id], request.request_id.encode(), encode(request))
+        if result.status == "error":
+            raise ForecastRefused(result)
+        return result
+
     async def subscribe(self, name: str) -> AsyncIterator[BaseModel | dict]:
         """The events of topic `name` (unprefixed: "regime.events") from now on, as their
         schema where one is known (EVENTS, and DeadLetter on a .dlq), else as JSON."""
@@ -126,7 +144,10 @@ class ForecastClient:
         await consumer.start()
         try:
             async for m in consumer:
-                yield orjson.loads(m.value) if schema is None else decode(schema, m.value)
+                if name == FORECAST_RESULTS:
+                    yield result_of(m.value)
+                else:
+                    yield orjson.loads(m.value) if schema is None else decode(schema, m.value)
         finally:
             await consumer.stop()
 
@@ -181,6 +202,6 @@ class ForecastClient:
         if future is None or future.done():
             return
         try:
-            future.set_result(decode(ForecastResult, raw))
+            future.set_result(result_of(raw))
         except SchemaError as e:
             future.set_exception(e)

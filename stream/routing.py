@@ -7,6 +7,7 @@ The forwarded request carries a header naming the sender, and is always answered
 it lands, so a request is forwarded at most once, even while a rebalance moves the
 partition and two workers disagree about its owner.
 """
+import aiohttp
 from yarl import URL
 
 from schemas.http import API_KEY_HEADER
@@ -14,6 +15,7 @@ from stream.app import app
 from stream.tables import symbol_to_bars
 
 FORWARDED_BY = "X-TFT-Forwarded-By"
+FORWARD_TIMEOUT_S = 30.0  # an owner that has not answered by then is taken as away
 SERVED_BY = "X-TFT-Served-By"  # on every forecast answer: which worker computed it
 
 
@@ -37,5 +39,6 @@ async def forward(owner: URL, path: str, body: bytes, api_key: str | None) -> tu
     headers = {"Content-Type": "application/json", FORWARDED_BY: str(app.conf.canonical_url)}
     if api_key is not None:  # the owner checks the caller's key itself
         headers[API_KEY_HEADER] = api_key
-    async with app.http_client.post(owner.with_path(path), data=body, headers=headers) as resp:
+    async with app.http_client.post(owner.with_path(path), data=body, headers=headers,
+                                    timeout=aiohttp.ClientTimeout(total=FORWARD_TIMEOUT_S)) as resp:
         return resp.status, await resp.read(), {SERVED_BY: resp.headers.get(SERVED_BY, str(owner))}

@@ -7,12 +7,13 @@ its Redis round trips and one forward pass for the symbols that need one. Faust
 flushes the producer before it commits, so a committed request has its result, and
 its ledger record, on Kafka.
 """
+import logging
 import time
 
 from inference.serving import Ask
-from schemas import BatchRequest, ForecastRequest, SchemaError, decode, encode
-from schemas.portfolio import PortfolioRequest
-from stream import metrics
+from schemas import BatchRequest, ErrorInfo, ForecastRequest, SchemaError, decode, encode
+from schemas.portfolio import PortfolioRequest, PortfolioResult
+from stream import access, metrics
 from stream.answers import serve
 from stream.batches import at_home, batches
 from stream.books import serve_book
@@ -20,6 +21,8 @@ from stream.dlq import send_dead_letter
 from stream.keys import check_key, check_size
 from stream.tables import contexts, windows
 from stream.topics import FORECAST_REQUESTS, forecast_requests, forecast_results, requests_by_symbol
+
+log = logging.getLogger(__name__)
 
 
 def requests_in(event) -> list[ForecastRequest | PortfolioRequest]:
@@ -71,9 +74,18 @@ async def serve_events(rt, items: list[tuple[object, ForecastRequest]]) -> None:
 
 
 async def serve_books(rt, items: list[tuple[object, PortfolioRequest]]) -> None:
+    """Each book answered on forecast.results; one that fails in a way no member's result
+    says is an internal_error answer of its own, never an agent that stops."""
     for event, book in items:
-        rid = request_id(book, event.message)
-        result = await serve_book(rt, book, rid, event.message.time_in or time.monotonic(), "kafka", event)
+        rid, received = request_id(book, event.message), event.message.time_in or time.monotonic()
+        try:
+            result = await serve_book(rt, book, rid, received, "kafka", event,
+                                      api_key=access.peer_key(rt.settings.access))
+        except Exception as e:  # noqa: BLE001 - answered, and logged with its trace
+            log.exception("book %s failed", rid)
+            result = PortfolioResult(request_id=rid, status="error", model_version="", weights=book.weights,
+                                     error=ErrorInfo(code="internal_error", message=f"{type(e).__name__}: {e}"),
+                                     latency_ms=(time.monotonic() - received) * 1000)
         await rt.delivery.send(forecast_results, rid.encode(), encode(result), event)
         metrics.request_latency.labels(source="kafka").observe(result.latency_ms / 1000)
 

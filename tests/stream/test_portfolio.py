@@ -1,12 +1,12 @@
 """Books over HTTP and on forecast.requests: the members served as single requests are,
 joined by the served model's copula; a book that cannot be forecast is refused, named."""
-import uuid
-
 import httpx
 import orjson
 import pytest
 
-from tests.workers import results_for
+from schemas.portfolio import PortfolioRequest, PortfolioResult
+from stream.client import ForecastRefused
+from tests.stream.test_client import client_of
 
 pytestmark = pytest.mark.integration
 
@@ -56,13 +56,13 @@ async def test_a_book_with_a_symbol_without_bars_is_a_404_naming_it_and_bad_weig
     assert r.status_code == 422 and "weights" in r.json()["error"]["message"]
 
 
-async def test_a_book_on_kafka_is_answered_on_forecast_results_and_a_bad_one_goes_to_the_dlq(worker, kafka):
-    rid = f"book-{uuid.uuid4().hex[:8]}"
-    await kafka.send(worker.topic("forecast.requests"), orjson.dumps(
-        {"request_id": rid, "weights": {"SPY": 1.0, "AAPL": -0.5}, "forecast_horizons": [21]}), key=None)
-    (book,) = [v for v in await kafka.collect(worker.topic("forecast.results"), results_for(rid))
-               if v["request_id"] == rid]
-    assert book["kind"] == "portfolio" and book["status"] == "ok" and book["horizons"][0]["horizon"] == 21
+async def test_a_book_on_kafka_is_answered_through_the_client_and_a_bad_one_goes_to_the_dlq(worker, kafka):
+    async with client_of(worker) as client:
+        book = await client.portfolio(PortfolioRequest(weights={"SPY": 1.0, "AAPL": -0.5}, forecast_horizons=[21]))
+        assert isinstance(book, PortfolioResult) and book.status == "ok" and book.horizons[0].horizon == 21
+        assert [m.symbol for m in book.members] == ["AAPL", "SPY"]
+        with pytest.raises(ForecastRefused, match="NOPE"):
+            await client.portfolio(PortfolioRequest(weights={"SPY": 1.0, "NOPE": 1.0}))
     bad = orjson.dumps({"weights": {"SPY": 0.0}})
     await kafka.send(worker.topic("forecast.requests"), bad, key=None)
     letters = await kafka.collect(worker.topic("forecast.requests.dlq"),
