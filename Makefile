@@ -75,8 +75,11 @@ $(MODEL):
 model: $(VENV)/.installed
 	rm -f $(MODEL) && $(MAKE) $(MODEL)
 
+# Two processes: most tests wait on brokers, restarts and timeouts, not the CPU. The fault
+# tests share one private set of services, so they keep to one process (tests/faults/conftest.py).
 test: setup
-	MARKET_DATA_DIR=$(DATA_DIR) scripts/with_services.sh $(VENV)/bin/pytest -q -p no:cacheprovider
+	MARKET_DATA_DIR=$(DATA_DIR) scripts/with_services.sh $(VENV)/bin/pytest -q -p no:cacheprovider -n 2 --dist loadgroup \
+	    --durations=25
 
 # The documentation site, built as tests/deploy/test_docs.py builds it: strict, into site/ (git-ignored).
 docs: $(VENV)/.installed
