@@ -9,14 +9,11 @@ owned by another worker comes back as a result too.
 import numpy as np
 
 from inference.book import book_risk
-from inference.conformal import LEVELS
+from inference.conformal import LEVELS, AdaptiveScales, scaled_quantiles
 from inference.dependence import Dependence
 from inference.marginal import table
 from schemas import QUANTILE_KEYS, QUANTILES, ErrorInfo, ForecastRequest, ForecastResult
 from schemas.portfolio import BookHorizon, DependenceInfo, PortfolioRequest, PortfolioResult
-
-_CENTRAL = np.abs(2 * np.asarray(QUANTILES) - 1)
-
 
 def members(request: PortfolioRequest, request_id: str) -> list[ForecastRequest]:
     """One forecast request per symbol, named `<request id>:<symbol>` (a redelivery asks
@@ -29,17 +26,16 @@ def members(request: PortfolioRequest, request_id: str) -> list[ForecastRequest]
 def tables(results: list[ForecastResult], horizon: int) -> np.ndarray:
     """(n, K) each result's served distribution at `horizon` on the score grid. A result's
     quantiles are served ones: spread by the risk factor and by the adaptive scale of the
-    central interval each bounds; the raw ones are recovered first, and the table spreads
-    every level by its own scale."""
+    central interval each bounds (inference.conformal.scaled_quantiles); the raw ones are
+    recovered by the inverse spreads first, and the table spreads every level by its own."""
     raw, spread, log_scales = [], [], []
     for r in results:
         f = next(f for f in r.forecasts if f.horizon == horizon)
         served = np.log(np.array([f.quantiles[k] for k in QUANTILE_KEYS]) / r.last_close)
         risk = r.risk.interval_scale if r.risk is not None else 1.0
         logs = np.log([f.interval_scales[str(c)] for c in LEVELS]) if f.interval_scales else np.zeros(len(LEVELS))
-        s = risk * np.exp(np.interp(_CENTRAL, LEVELS, logs))
         mid = served[QUANTILES.index(0.5)]
-        raw.append(mid + (served - mid) / s)
+        raw.append(scaled_quantiles((mid + (served - mid) / risk)[None], AdaptiveScales(log_scale=-logs))[0])
         spread.append(risk)
         log_scales.append(logs)
     return table(np.array(raw), np.array(spread), np.array(log_scales))

@@ -18,8 +18,7 @@ from inference.adaptive import adapted_scales, served
 from inference.book import book_risk
 from inference.conformal import LEVELS
 from inference.dependence import DOFS, choose, walk
-from inference.marginal import table
-from inference.pit import outcome_scores
+from inference.pit import outcome_scores, served_tables
 from research import var_tests as vt
 from tft.evaluate import forecast_log_quantiles
 
@@ -82,8 +81,7 @@ def tft_copula(df: pd.DataFrame, z: pd.DataFrame, weights: dict[str, float], hor
             continue
         day = z.index[i]
         part = g.loc[[(day, s) for s in symbols]]
-        tab = table(forecast_log_quantiles(part), None, np.log(adapted_scales(part)))
-        risk = book_risk(w, tab, corr[np.ix_(cols, cols)], choice.dof, levels, horizon)
+        risk = book_risk(w, served_tables(part), corr[np.ix_(cols, cols)], choice.dof, levels, horizon)
         keep = np.sort(risk.losses)[np.linspace(0, len(risk.losses) - 1, AS_DRAWS).astype(int)]
         rows.append({"date": day, "var": risk.var, "es": risk.es, "draws": keep})
     return pd.DataFrame(rows)

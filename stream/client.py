@@ -35,6 +35,13 @@ def result_of(raw: bytes) -> ForecastResult | PortfolioResult:
     return decode(PortfolioResult if b'"kind":"portfolio"' in raw else ForecastResult, raw)
 
 
+def named(request):
+    """The request with an id of its own, if it has none."""
+    if request.request_id is None:
+        return request.model_copy(update={"request_id": uuid.uuid4().hex})
+    return request
+
+
 class ForecastRefused(Exception):
     """The service answered with `status: error`: `error.code` says why (unknown_symbol,
     insufficient_history, rate_limited with `retry_after_s`, bad_data, internal_error)."""
@@ -108,12 +115,8 @@ class ForecastClient:
     async def ask(self, request: ForecastRequest) -> ForecastResult:
         """The result of `request` (given an id if it has none); ForecastRefused for a
         refusal, ForecastTimeout if none came."""
-        if request.request_id is None:
-            request = request.model_copy(update={"request_id": uuid.uuid4().hex})
-        (result,) = await self._exchange([request.request_id], request.symbol.encode(), encode(request))
-        if result.status == "error":
-            raise ForecastRefused(result)
-        return result
+        request = named(request)
+        return await self._answer(request, request.symbol.encode())
 
     async def batch(self, request: BatchRequest | Sequence[str]) -> BatchResult:
         """One message for many symbols (a BatchRequest, or just the symbols): a result per
@@ -128,9 +131,12 @@ class ForecastClient:
     async def portfolio(self, request: PortfolioRequest) -> PortfolioResult:
         """A book's answer (given an id if it has none); ForecastRefused when a member could
         not be forecast, ForecastTimeout if none came."""
-        if request.request_id is None:
-            request = request.model_copy(update={"request_id": uuid.uuid4().hex})
-        (result,) = await self._exchange([request.request_id], request.request_id.encode(), encode(request))
+        request = named(request)
+        return await self._answer(request, request.request_id.encode())
+
+    async def _answer(self, request, key: bytes):
+        """One request's result; ForecastRefused for a refusal."""
+        (result,) = await self._exchange([request.request_id], key, encode(request))
         if result.status == "error":
             raise ForecastRefused(result)
         return result
